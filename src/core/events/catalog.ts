@@ -1,0 +1,141 @@
+import type { EventCode, EventTypeInfo } from './types';
+
+const PACKAGE_VARS = [
+  'PackageId',
+  'PackageName',
+  'PackageVersion',
+  'PackageEvent',
+  'WebhookEvent',
+  'UserName',
+  'FeedName',
+  'EventName',
+  'WebBaseUrl',
+] as const;
+
+function pkg(code: EventCode, shortLabel: string, legacyName?: string): EventTypeInfo {
+  return {
+    code,
+    label: `Package ${shortLabel}`,
+    shortLabel,
+    category: 'package',
+    feedBound: 'yes',
+    ...(legacyName ? { legacyName } : {}),
+    variables: PACKAGE_VARS,
+  };
+}
+
+/** The ten event types, in ProGet's order. */
+export const EVENT_TYPES: readonly EventTypeInfo[] = Object.freeze([
+  pkg('package.added', 'Added', 'added'),
+  pkg('package.overwritten', 'Overwritten'),
+  pkg('package.promoted', 'Promoted', 'promoted'),
+  pkg('package.deployed', 'Deployed', 'deployed'),
+  pkg('package.deleted', 'Deleted', 'deleted'),
+  pkg('package.purged', 'Purged', 'purged'),
+  pkg('package.status-changed', 'Status Changed'),
+  {
+    code: 'sca.noncompliant-package',
+    label: 'Noncompliant Package Discovered',
+    shortLabel: 'Noncompliant Package Discovered',
+    category: 'sca',
+    feedBound: 'yes',
+    variables: [
+      'PackageId',
+      'PackageName',
+      'PackageVersion',
+      'PackageComplianceResult',
+      'PackageComplianceDetails',
+      'FeedName',
+      'EventName',
+      'WebBaseUrl',
+    ],
+  },
+  {
+    code: 'sca.new-vulnerability',
+    label: 'New Vulnerability Detected',
+    shortLabel: 'New Vulnerability Detected',
+    category: 'sca',
+    feedBound: 'optional',
+    variables: [
+      'AffectedPackages',
+      'VulnerabilityId',
+      'VulnerabilitySummary',
+      'VulnerabilitySeverity',
+      'VulnerabilityScore',
+      'PackageId',
+      'PackageVersion',
+      'EventName',
+      'WebBaseUrl',
+    ],
+  },
+  {
+    code: 'sca.build-issues-opened',
+    label: 'Issues Opened on Build',
+    shortLabel: 'Issues Opened on Build',
+    category: 'sca',
+    feedBound: 'no',
+    variables: [
+      'BuildIssues',
+      'BuildNumber',
+      'BuildReleaseNumber',
+      'ReleaseNumber',
+      'BuildProjectName',
+      'ProjectName',
+      'BuildId',
+      'EventName',
+      'WebBaseUrl',
+    ],
+  },
+] satisfies EventTypeInfo[]);
+
+export const EVENT_CODES: readonly EventCode[] = EVENT_TYPES.map((t) => t.code);
+
+const BY_CODE = new Map<string, EventTypeInfo>(EVENT_TYPES.map((t) => [t.code, t]));
+
+export function eventTypeInfo(code: string): EventTypeInfo | undefined {
+  return BY_CODE.get(code);
+}
+
+export function isEventCode(code: unknown): code is EventCode {
+  return typeof code === 'string' && BY_CODE.has(code);
+}
+
+function squash(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** Every accepted spelling of an event name, squashed (lowercase, letters and digits only). */
+const NAME_INDEX = new Map<string, EventCode>();
+for (const t of EVENT_TYPES) {
+  for (const name of [t.code, t.label, t.shortLabel, t.legacyName]) {
+    if (name) NAME_INDEX.set(squash(name), t.code);
+  }
+}
+// Other spellings seen in Inedo's material: the seed's heading, and the PKG* codes of an older
+// revision of the third-party OtterScript VS Code extension.
+const EXTRA_NAMES: Record<string, EventCode> = {
+  'Noncompliant Package Detected': 'sca.noncompliant-package',
+  'Noncompliant Package': 'sca.noncompliant-package',
+  noncompliant: 'sca.noncompliant-package',
+  'New Vulnerability': 'sca.new-vulnerability',
+  vulnerability: 'sca.new-vulnerability',
+  'Build Issues Opened': 'sca.build-issues-opened',
+  statuschanged: 'package.status-changed',
+  PKGADD: 'package.added',
+  PKGMDF: 'package.overwritten',
+  PKGPMT: 'package.promoted',
+  PKGDPL: 'package.deployed',
+  PKGDEL: 'package.deleted',
+  PKGPGD: 'package.purged',
+  PKGSTA: 'package.status-changed',
+};
+for (const [name, code] of Object.entries(EXTRA_NAMES)) NAME_INDEX.set(squash(name), code);
+
+/**
+ * Resolves an event name as a sender may write it: the code (`package.promoted`), the label
+ * (`Package Promoted`, `Promoted`, `Status Changed`) or ProGet's legacy lowercase form (`added`).
+ */
+export function resolveEventName(name: string): EventCode | undefined {
+  if (typeof name !== 'string') return undefined;
+  return NAME_INDEX.get(squash(name));
+}

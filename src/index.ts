@@ -1,0 +1,13 @@
+/**
+ * The programmatic API of @package-notifiers/node-red. Semver applies to everything exported here.
+ * (Node-RED loads the nodes from dist/nodes/; this file is the package's `main`.)
+ */
+export {
+  EVENT_TYPES,
+  EVENT_CODES,
+  normalizeEvent,
+  sampleEvent,
+  resolveEventName,
+  EventValidationError,
+} from './core/events';
+export type { NotifierEvent, EventCode, EventTypeInfo, Value, Vars, EventIssue, NormalizeOptions } from './core/events';
