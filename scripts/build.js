@@ -22,7 +22,6 @@ function copyDir(from, to, filter = () => true) {
 
 function build() {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  fs.rmSync(dist, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) {
     console.error('build: TypeScript compilation failed');

@@ -58,12 +58,68 @@ async function startRuntime(options = {}) {
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // The first flows start finishes after RED.start() resolves; wait for it so that a deploy made
+  // right away is not mistaken for done by that first start.
+  const firstStart = new Promise((resolve) => {
+    const t = setTimeout(resolve, 10000);
+    RED.events.once('flows:started', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
   await RED.start();
+  await firstStart;
   const base = `http://127.0.0.1:${server.address().port}`;
   const adminUrl = base + (settings.httpAdminRoot === '/' ? '' : settings.httpAdminRoot.replace(/\/$/, ''));
   const nodeUrl = base + (settings.httpNodeRoot === '/' ? '' : settings.httpNodeRoot.replace(/\/$/, ''));
+  // Messages arriving at nodes, by destination node id (see rt.inbox).
+  const inboxes = new Map();
+  RED.hooks.add('onReceive.pntest', (ev) => {
+    const box = inboxes.get(ev.destination.id);
+    if (box) box.push(ev.msg);
+  });
   const rt = {
     RED,
+    /**
+     * What arrives at node `id` (typically a debug node wired after the node under test):
+     * `all` holds every message, `next()` resolves with the next one (or rejects after `timeoutMs`).
+     */
+    inbox(id) {
+      if (inboxes.has(id)) return inboxes.get(id);
+      const waiters = [];
+      const box = {
+        all: [],
+        push(msg) {
+          box.all.push(msg);
+          const w = waiters.shift();
+          if (w) w(msg);
+          else box.pending.push(msg);
+        },
+        pending: [],
+        /** resolves with the first message (already arrived or still to come) for which `pred` is true */
+        async until(pred, timeoutMs = 5000) {
+          const end = Date.now() + timeoutMs;
+          let seen = 0;
+          for (;;) {
+            for (; seen < box.all.length; seen++) if (pred(box.all[seen])) return box.all[seen];
+            if (Date.now() > end) throw new Error(`no matching message reached ${id} within ${timeoutMs} ms`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        },
+        next(timeoutMs = 5000) {
+          if (box.pending.length) return Promise.resolve(box.pending.shift());
+          return new Promise((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error(`no message reached ${id} within ${timeoutMs} ms`)), timeoutMs);
+            waiters.push((m) => {
+              clearTimeout(t);
+              resolve(m);
+            });
+          });
+        },
+      };
+      inboxes.set(id, box);
+      return box;
+    },
     server,
     userDir,
     base,
@@ -88,6 +144,7 @@ async function startRuntime(options = {}) {
       return res.json();
     },
     async stop() {
+      RED.hooks.remove('*.pntest');
       await RED.stop();
       await new Promise((resolve) => server.close(resolve));
       server.closeAllConnections?.();

@@ -270,7 +270,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
       const base = first !== undefined ? (paths[first] ?? (shape.kind === 'normalized' ? `vars.${first}` : first)) : '';
       const path = [base, ...rest].reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
       const message =
-        issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
+        first !== undefined && rest.length === 0 && vars[first] === undefined
           ? 'is required'
           : issue.code === 'invalid_union'
             ? 'must be a string, a list or a map of strings'

@@ -1,0 +1,218 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { EventValidationError, normalizeEvent } from '../events';
+import type { EventCode, NotifierEvent } from '../events';
+
+/** Everything about an HTTP request that intake needs, independent of the server that got it. */
+export interface IntakeRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+  /** the exact bytes received, when the server still has them */
+  rawBody?: Buffer;
+  /** a body some earlier middleware parsed already (Node-RED's admin bodyParser); raw bytes are gone then */
+  parsedBody?: unknown;
+}
+
+export type IntakeAuth =
+  | { mode: 'none' }
+  | { mode: 'secret'; secret: string }
+  | { mode: 'hmac'; secret: string; toleranceSeconds?: number };
+
+export interface IntakeConfig {
+  auth: IntakeAuth;
+  /** event codes to emit; empty = all */
+  events: readonly EventCode[];
+  maxBytes: number;
+  dedupe: DeliveryIdCache;
+  now?: () => number;
+}
+
+export interface IntakeResponse {
+  status: number;
+  body: Record<string, unknown>;
+  /** the accepted event, to emit; absent for errors, ignored types and duplicates */
+  event?: NotifierEvent;
+}
+
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+
+function header(req: IntakeRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function fail(status: number, error: string, details?: unknown): IntakeResponse {
+  return { status, body: details === undefined ? { error } : { error, details } };
+}
+
+/** Remembers delivery ids for a while so a re-sent delivery is not emitted twice. Bounded. */
+export class DeliveryIdCache {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly ttlMs = 10 * 60 * 1000,
+    private readonly max = 10_000,
+  ) {}
+  /** true when the id was seen within the TTL; records it otherwise */
+  checkAndAdd(id: string, now: number): boolean {
+    const at = this.seen.get(id);
+    if (at !== undefined && now - at < this.ttlMs) return true;
+    this.seen.delete(id);
+    this.seen.set(id, now);
+    if (this.seen.size > this.max) {
+      for (const [k, t] of this.seen) {
+        if (this.seen.size <= this.max && now - t < this.ttlMs) break;
+        this.seen.delete(k);
+      }
+    }
+    return false;
+  }
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+/** Constant-time comparison of two strings of any length. */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+/** The key bytes of a Standard Webhooks secret (`whsec_<base64>`), or the text itself otherwise. */
+export function standardWebhooksKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+export function signStandard(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
+  const mac = createHmac('sha256', standardWebhooksKey(secret))
+    .update(`${id}.${timestamp}.`)
+    .update(body)
+    .digest('base64');
+  return `v1,${mac}`;
+}
+
+export function signGithub(secret: string, body: Buffer | string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+}
+
+function verifyAuth(req: IntakeRequest, cfg: IntakeConfig, now: number): IntakeResponse | { deliveryId?: string } {
+  const { auth } = cfg;
+  if (auth.mode === 'none') return {};
+  if (auth.mode === 'secret') {
+    const bearer = header(req, 'authorization');
+    const given = header(req, 'x-notifier-secret') ?? (bearer?.match(/^Bearer\s+(.+)$/i)?.[1] || undefined);
+    if (given === undefined) {
+      return fail(401, 'missing secret', 'send the shared secret in an X-Notifier-Secret header or as Authorization: Bearer <secret>');
+    }
+    if (!safeEqual(given.trim(), auth.secret)) return fail(401, 'wrong secret');
+    return {};
+  }
+  // hmac
+  if (!req.rawBody) {
+    return fail(
+      401,
+      'signature cannot be verified on this endpoint',
+      "Node-RED's admin API parsed the body before this node saw its raw bytes (httpAdminRoot covers httpNodeRoot). Give the event node its own port for signed intake.",
+    );
+  }
+  const tolerance = auth.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const sig = header(req, 'webhook-signature');
+  if (sig !== undefined) {
+    const id = header(req, 'webhook-id');
+    const ts = header(req, 'webhook-timestamp');
+    if (!id || !ts) return fail(401, 'missing webhook-id or webhook-timestamp header', 'Standard Webhooks signing needs webhook-id, webhook-timestamp and webhook-signature');
+    if (!/^\d{1,12}$/.test(ts)) return fail(401, 'bad webhook-timestamp', 'must be Unix seconds');
+    const skew = Math.abs(now / 1000 - Number(ts));
+    if (skew > tolerance) {
+      return fail(401, 'webhook-timestamp outside the tolerance', `the timestamp is ${Math.round(skew)} s away from now; at most ${tolerance} s is accepted (a replayed or delayed request)`);
+    }
+    const expected = signStandard(auth.secret, id, ts, req.rawBody);
+    const ok = sig.split(' ').some((s) => s.startsWith('v1,') && safeEqual(s, expected));
+    if (!ok) return fail(401, 'bad signature', 'webhook-signature does not match HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}" with the configured secret');
+    return { deliveryId: id };
+  }
+  const gh = header(req, 'x-hub-signature-256');
+  if (gh !== undefined) {
+    const expected = signGithub(auth.secret, req.rawBody);
+    if (!safeEqual(gh.trim(), expected)) return fail(401, 'bad signature', 'X-Hub-Signature-256 does not match sha256=HMAC-SHA256(secret, body)');
+    return { deliveryId: header(req, 'x-github-delivery') };
+  }
+  return fail(401, 'missing signature', 'send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-Hub-Signature-256 (GitHub style)');
+}
+
+function decodeBody(req: IntakeRequest, cfg: IntakeConfig): IntakeResponse | { value: unknown } {
+  const type = (header(req, 'content-type') ?? '').toLowerCase();
+  const mime = type.split(';')[0]!.trim();
+  if (!(mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json')))) {
+    return fail(415, 'not JSON', `Content-Type must be application/json, got ${mime ? `"${mime.slice(0, 100)}"` : 'none'}`);
+  }
+  const charset = /charset\s*=\s*"?([^";\s]+)/.exec(type)?.[1];
+  if (charset && !/^utf-?8$/i.test(charset)) return fail(415, 'unsupported charset', `send UTF-8 JSON, got charset ${charset.slice(0, 40)}`);
+  const declared = Number(header(req, 'content-length'));
+  if (Number.isFinite(declared) && declared > cfg.maxBytes) return tooLarge(cfg);
+  if (req.rawBody && req.rawBody.length > cfg.maxBytes) return tooLarge(cfg);
+  if (!req.rawBody && req.parsedBody !== undefined && Buffer.byteLength(JSON.stringify(req.parsedBody) ?? '') > cfg.maxBytes) {
+    return tooLarge(cfg);
+  }
+  return { value: undefined };
+}
+
+function parseBody(req: IntakeRequest): IntakeResponse | { value: unknown } {
+  if (req.rawBody) {
+    if (req.rawBody.length === 0) return fail(400, 'empty body', 'send a JSON object');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(req.rawBody);
+    } catch {
+      return fail(400, 'body is not valid UTF-8');
+    }
+    try {
+      return { value: JSON.parse(text) };
+    } catch (err) {
+      return fail(400, 'malformed JSON', (err as Error).message);
+    }
+  }
+  return { value: req.parsedBody };
+}
+
+function tooLarge(cfg: IntakeConfig): IntakeResponse {
+  return fail(413, 'body too large', `the limit is ${cfg.maxBytes} bytes`);
+}
+
+/**
+ * Decides what to answer to one HTTP delivery: checks method, content type, size, auth and the event
+ * itself. Pure: the caller sends the answer and emits `event` when there is one.
+ */
+export function handleIntake(req: IntakeRequest, cfg: IntakeConfig): IntakeResponse {
+  const now = (cfg.now ?? Date.now)();
+  if (req.method !== 'POST') return fail(405, 'method not allowed', 'POST the event as JSON');
+  const envelope = decodeBody(req, cfg);
+  if ('status' in envelope) return envelope;
+  const auth = verifyAuth(req, cfg, now);
+  if ('status' in auth) return auth;
+  const decoded = parseBody(req);
+  if ('status' in decoded) return decoded;
+  const explicit = req.query.event;
+  if (explicit !== undefined && typeof explicit !== 'string') return fail(400, 'bad ?event= parameter', 'give it once');
+  const deliveryId = auth.deliveryId ?? header(req, 'webhook-id') ?? header(req, 'x-github-delivery');
+  let event: NotifierEvent;
+  try {
+    event = normalizeEvent(decoded.value, {
+      ...(explicit ? { eventType: explicit } : {}),
+      ...(deliveryId ? { id: deliveryId } : {}),
+      source: 'http',
+      now: () => new Date(now),
+    });
+  } catch (err) {
+    if (err instanceof EventValidationError) return fail(400, 'invalid event', err.issues);
+    throw err;
+  }
+  if (cfg.events.length && !cfg.events.includes(event.type)) {
+    return { status: 202, body: { id: event.id, ignored: `event type ${event.type} is not selected in this node` } };
+  }
+  if (deliveryId && cfg.dedupe.checkAndAdd(deliveryId, now)) {
+    return { status: 202, body: { id: event.id, duplicate: true } };
+  }
+  return { status: 202, body: { id: event.id }, event };
+}

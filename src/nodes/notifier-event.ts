@@ -1,0 +1,363 @@
+// notifier-event: the trigger. Takes events from input messages and, when `path` is set, from an HTTP
+// endpoint (on Node-RED's HTTP node root, or on the node's own port for signed intake), and emits one
+// normalized event per message: msg.event, msg.payload (the variables), msg.topic (the code).
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENT_CODES, EventValidationError, isEventCode, normalizeEvent, sampleEvent } from '../core/events';
+import type { EventCode, NotifierEvent } from '../core/events';
+import { DEFAULT_MAX_BYTES, DeliveryIdCache, handleIntake } from '../core/intake';
+import type { IntakeAuth, IntakeRequest } from '../core/intake';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type RED = any;
+type Done = (err?: Error) => void;
+
+interface EventNodeConfig {
+  id: string;
+  name?: string;
+  path?: string;
+  events?: string[] | string;
+  auth?: 'none' | 'secret' | 'hmac';
+  port?: string | number;
+  host?: string;
+  tls?: string;
+  maxBytes?: string | number;
+}
+
+/** One registry per runtime: endpoints on the shared HTTP root, and the admin error handler. */
+interface Shared {
+  endpoints: Map<string, { nodeId: string; handler: (req: IncomingMessage, res: ServerResponse) => void }>;
+}
+const SHARED = new WeakMap<object, Shared>();
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function joinRoot(root: string, path: string): string {
+  return (root.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, '')).replace(/\/+$/, '') || '/';
+}
+
+function pathOf(url: string | undefined): string {
+  const p = (url ?? '/').split('?')[0]!;
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** Reads the raw body, stopping at `max` bytes; resolves undefined when over the limit. */
+function readRaw(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+function parseEvents(value: EventNodeConfig['events']): { codes: EventCode[]; unknown: string[] } {
+  const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
+  const codes: EventCode[] = [];
+  const unknown: string[] = [];
+  for (const raw of list) {
+    const code = String(raw).trim();
+    if (!code) continue;
+    if (isEventCode(code)) codes.push(code);
+    else unknown.push(code);
+  }
+  return { codes, unknown };
+}
+
+export = function register(RED: RED): void {
+  function shared(): Shared {
+    const key = RED.httpAdmin ?? RED;
+    let s = SHARED.get(key);
+    if (!s) {
+      s = { endpoints: new Map() };
+      SHARED.set(key, s);
+      const state = s;
+      // Node-RED's admin app parses JSON bodies of every request under its root; when that root covers
+      // the HTTP node root, malformed or oversized JSON posted to our endpoint fails there. Answer those
+      // errors for our paths with our JSON error instead of the admin app's HTML page.
+      // The node API's httpAdmin is the runtime's admin app, mounted inside the editor API's admin app
+      // (its `parent`), which is where that parser runs: add the handler to both.
+      const apps = [RED.httpAdmin, RED.httpAdmin?.parent].filter((a) => a && typeof a.use === 'function');
+      for (const app of apps) {
+        app.use((err: any, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (e?: unknown) => void) => {
+          const endpoint = state.endpoints.get(pathOf(req.originalUrl ?? req.url));
+          if (!endpoint) return next(err);
+          if (err?.type === 'entity.too.large') return sendJson(res, 413, { error: 'body too large', details: `the limit is ${err.limit} bytes` });
+          if (err?.type === 'entity.parse.failed') return sendJson(res, 400, { error: 'malformed JSON', details: String(err.message) });
+          if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
+            return sendJson(res, 415, { error: 'unsupported encoding', details: String(err.message) });
+          }
+          return sendJson(res, 400, { error: 'bad request', details: String(err?.message ?? err) });
+        });
+      }
+    }
+    return s;
+  }
+
+  function NotifierEventNode(this: any, config: EventNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const counts = { accepted: 0, rejected: 0, ignored: 0 };
+    let lastType = '';
+    const { codes, unknown } = parseEvents(config.events);
+    const maxBytes = Number(config.maxBytes) > 0 ? Math.floor(Number(config.maxBytes)) : DEFAULT_MAX_BYTES;
+    const dedupe = new DeliveryIdCache();
+    const authMode = config.auth ?? 'none';
+    const secret: string | undefined = node.credentials?.secret || undefined;
+    let configError: string | undefined;
+    if (unknown.length) {
+      node.error(`notifier-event: unknown event types in "events": ${unknown.join(', ')} (known: ${EVENT_CODES.join(', ')})`);
+    }
+    let auth: IntakeAuth = { mode: 'none' };
+    if (authMode === 'secret' || authMode === 'hmac') {
+      if (!secret) configError = `auth is "${authMode}" but no secret is set`;
+      else auth = authMode === 'secret' ? { mode: 'secret', secret } : { mode: 'hmac', secret };
+    } else if (authMode !== 'none') {
+      configError = `unknown auth "${String(authMode)}" (use none, secret or hmac)`;
+    }
+
+    function showStatus(fill: 'green' | 'red' | 'yellow' | 'grey' = 'green', text?: string): void {
+      if (text) return node.status({ fill, shape: 'dot', text });
+      const short = lastType ? lastType.replace(/^(package|sca)\./, '') + ' · ' : '';
+      node.status({
+        fill: counts.rejected && !counts.accepted ? 'red' : 'green',
+        shape: counts.accepted ? 'dot' : 'ring',
+        text: `${short}${counts.accepted} ok${counts.rejected ? `, ${counts.rejected} bad` : ''}${counts.ignored ? `, ${counts.ignored} skipped` : ''}`,
+      });
+    }
+
+    function selected(event: NotifierEvent): boolean {
+      return codes.length === 0 || codes.includes(event.type);
+    }
+
+    function emit(event: NotifierEvent, msg?: Record<string, any>): void {
+      const out = msg ?? { _msgid: RED.util.generateId() };
+      out.event = event;
+      out.payload = structuredClone(event.vars);
+      out.topic = event.type;
+      counts.accepted++;
+      lastType = event.type;
+      showStatus();
+      node.send(out);
+    }
+    node.emitEvent = (event: NotifierEvent): boolean => {
+      if (!selected(event)) return false;
+      emit(event);
+      return true;
+    };
+
+    node.on('input', (msg: Record<string, any>, send: (m: unknown) => void, done: Done) => {
+      try {
+        let input: unknown = msg.payload;
+        if (Buffer.isBuffer(input)) input = input.toString('utf8');
+        if (typeof input === 'string') {
+          try {
+            input = JSON.parse(input);
+          } catch (err) {
+            throw new EventValidationError([{ path: 'msg.payload', message: `is a string but not valid JSON (${(err as Error).message})` }]);
+          }
+        }
+        const eventType = typeof msg.eventType === 'string' ? msg.eventType : undefined;
+        const event = normalizeEvent(input, { source: 'input', ...(eventType ? { eventType } : {}) });
+        if (!selected(event)) {
+          counts.ignored++;
+          showStatus();
+          return done();
+        }
+        msg.event = event;
+        msg.payload = structuredClone(event.vars);
+        msg.topic = event.type;
+        counts.accepted++;
+        lastType = event.type;
+        showStatus();
+        send(msg);
+        done();
+      } catch (err) {
+        counts.rejected++;
+        showStatus();
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+
+    // ---- HTTP intake --------------------------------------------------------------------------------
+    async function serve(req: IncomingMessage & { _body?: boolean; body?: unknown; query?: Record<string, unknown> }, res: ServerResponse) {
+      try {
+        if (configError) return sendJson(res, 503, { error: 'endpoint misconfigured', details: configError });
+        const query = req.query ?? Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
+        const intake: IntakeRequest = { method: req.method ?? 'GET', headers: req.headers, query };
+        if (req._body) {
+          intake.parsedBody = req.body;
+        } else if (req.method === 'POST') {
+          const declared = Number(req.headers['content-length']);
+          if (Number.isFinite(declared) && declared > maxBytes) {
+            res.setHeader('Connection', 'close');
+            return sendJson(res, 413, { error: 'body too large', details: `the limit is ${maxBytes} bytes` });
+          }
+          const raw = await readRaw(req, maxBytes);
+          if (!raw) {
+            res.setHeader('Connection', 'close');
+            return sendJson(res, 413, { error: 'body too large', details: `the limit is ${maxBytes} bytes` });
+          }
+          intake.rawBody = raw;
+        }
+        const answer = handleIntake(intake, { auth, events: codes, maxBytes, dedupe });
+        if (answer.status >= 400) {
+          counts.rejected++;
+          showStatus();
+        } else if (!answer.event && answer.body.ignored) {
+          counts.ignored++;
+          showStatus();
+        }
+        sendJson(res, answer.status, answer.body);
+        if (answer.event) emit(answer.event);
+      } catch (err) {
+        node.error(`notifier-event: could not handle a request: ${(err as Error).message}`);
+        sendJson(res, 500, { error: 'internal error', details: (err as Error).message });
+      }
+    }
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      void serve(req, res);
+    };
+
+    let ownServer: http.Server | undefined;
+    let sharedPath: string | undefined;
+    let routePath: string | undefined;
+    const rawPath = (config.path ?? '').trim();
+    const port = Number(config.port) || 0;
+    if (rawPath) {
+      const path = '/' + rawPath.replace(/^\/+/, '');
+      if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) {
+        node.error(`notifier-event: path "${rawPath}" may only contain letters, digits and . _ ~ - /`);
+        showStatus('red', 'bad path');
+      } else if (port) {
+        if (port < 1 || port > 65535) {
+          showStatus('red', 'bad port');
+          node.error(`notifier-event: port ${config.port} is not between 1 and 65535`);
+        } else {
+          const tlsNode = config.tls ? RED.nodes.getNode(config.tls) : undefined;
+          const listener = (req: IncomingMessage, res: ServerResponse) => {
+            if (pathOf(req.url) !== pathOf(path)) return sendJson(res, 404, { error: 'not found', details: `POST events to ${path}` });
+            handler(req, res);
+          };
+          if (tlsNode) {
+            const opts: Record<string, unknown> = {};
+            tlsNode.addTLSOptions(opts);
+            ownServer = https.createServer(opts, listener);
+          } else {
+            ownServer = http.createServer(listener);
+          }
+          ownServer.requestTimeout = 30_000;
+          ownServer.headersTimeout = 15_000;
+          const host = (config.host ?? '').trim() || '127.0.0.1';
+          ownServer.on('error', (err: NodeJS.ErrnoException) => {
+            node.error(`notifier-event: cannot listen on ${host}:${port}: ${err.message}`);
+            showStatus('red', err.code === 'EADDRINUSE' ? `port ${port} in use` : 'listen failed');
+          });
+          ownServer.listen(port, host, () => showStatus('grey', `listening :${port}`));
+        }
+      } else if (RED.settings.httpNodeRoot === false || !RED.httpNode) {
+        node.error('notifier-event: the HTTP node root is disabled (httpNodeRoot: false); set a port for this node');
+        showStatus('red', 'no HTTP root');
+      } else {
+        const root = typeof RED.settings.httpNodeRoot === 'string' ? RED.settings.httpNodeRoot : '/';
+        const full = pathOf(joinRoot(root, path));
+        const s = shared();
+        const other = s.endpoints.get(full);
+        if (other && other.nodeId !== node.id) {
+          node.error(`notifier-event: path ${full} is already used by node ${other.nodeId}`);
+          showStatus('red', 'path in use');
+        } else {
+          s.endpoints.set(full, { nodeId: node.id, handler });
+          sharedPath = full;
+          routePath = path;
+          RED.httpNode.all(path, handler);
+          const adminRoot = RED.settings.httpAdminRoot;
+          if (authMode === 'hmac' && adminRoot !== false && full.startsWith(pathOf(typeof adminRoot === 'string' ? adminRoot : '/'))) {
+            node.warn(
+              'notifier-event: HMAC needs the raw body, but Node-RED parses JSON bodies under httpAdminRoot, which covers this path. ' +
+                'Set a port on this node for signed intake (or move httpAdminRoot, e.g. to /admin).',
+            );
+            showStatus('yellow', 'HMAC needs own port');
+          }
+        }
+      }
+    }
+    if (configError) {
+      node.error(`notifier-event: ${configError}`);
+      showStatus('red', configError.includes('secret') ? 'secret missing' : 'bad auth');
+    } else if (!ownServer && !routePath && !rawPath) {
+      node.status({});
+    } else if (routePath && authMode !== 'hmac') {
+      showStatus('grey', `POST ${routePath}`.slice(0, 30));
+    }
+
+    node.on('close', (_removed: boolean, done: Done) => {
+      if (sharedPath) {
+        const s = shared();
+        if (s.endpoints.get(sharedPath)?.nodeId === node.id) s.endpoints.delete(sharedPath);
+        const stack: any[] | undefined = RED.httpNode?._router?.stack ?? RED.httpNode?.router?.stack;
+        if (stack) {
+          for (let i = stack.length - 1; i >= 0; i--) {
+            const route = stack[i]?.route;
+            if (route && route.path === routePath && route.stack?.some((l: any) => l.handle === handler)) stack.splice(i, 1);
+          }
+        }
+      }
+      if (ownServer) {
+        const srv = ownServer;
+        ownServer = undefined;
+        srv.close(() => done());
+        srv.closeAllConnections?.();
+      } else {
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('notifier-event', NotifierEventNode, {
+    credentials: { secret: { type: 'password' } },
+  });
+
+  // "send test event" button: emits the sample event of the chosen type through the node.
+  RED.httpAdmin.post(
+    '/notifier-event/:id/test',
+    RED.auth.needsPermission('notifier-event.write'),
+    (req: any, res: any) => {
+      const node = RED.nodes.getNode(req.params.id);
+      if (!node || typeof node.emitEvent !== 'function') {
+        return res.status(404).json({ error: 'node not found', details: 'deploy the flow first' });
+      }
+      const type = String(req.body?.eventType ?? 'package.promoted');
+      let event: NotifierEvent;
+      try {
+        event = sampleEvent(type);
+      } catch (err) {
+        return res.status(400).json({ error: 'unknown event type', details: (err as Error).message });
+      }
+      if (!node.emitEvent(event)) {
+        return res.status(409).json({ error: 'event type not selected', details: `${type} is filtered out by this node's event types` });
+      }
+      res.json({ id: event.id, type: event.type });
+    },
+  );
+};
