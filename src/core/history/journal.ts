@@ -1,0 +1,98 @@
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
+export async function appendDurably(file: string, text: string): Promise<void> {
+  const fh = await fs.open(file, 'a');
+  try {
+    await fh.write(text);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Flushes a directory's entries (a created or renamed file) to the disk; ignored where directories cannot be opened. */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Windows cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Replaces `file` atomically with the chunks `write` produces: they go to `<file>.tmp`, which is synced and renamed
+ * over `file`, then the directory is synced. A crash leaves either the old or the new file, never a mix.
+ */
+export async function rewriteAtomically(file: string, write: (put: (chunk: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.open(tmp, 'w');
+  try {
+    let buffer = '';
+    const put = async (chunk: string): Promise<void> => {
+      buffer += chunk;
+      if (buffer.length >= 256 * 1024) {
+        await fh.write(buffer);
+        buffer = '';
+      }
+    };
+    await write(put);
+    if (buffer) await fh.write(buffer);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  await fs.rename(tmp, file);
+  await syncDir(path.dirname(file));
+}
+
+export interface ReadResult {
+  /** lines read (parsed or not) */
+  lines: number;
+  /** the file did not end with a newline (its last line may be a torn write) */
+  unterminated: boolean;
+  exists: boolean;
+}
+
+/** Calls `onLine` for every line of `file` in order (streamed: memory does not grow with the file). */
+export async function readLines(file: string, onLine: (line: string, index: number, isLast: () => boolean) => void): Promise<ReadResult> {
+  let size: number;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, unterminated: false, exists: false };
+    throw err;
+  }
+  if (size === 0) return { lines: 0, unterminated: false, exists: true };
+  let unterminated = false;
+  {
+    const fh = await fs.open(file, 'r');
+    try {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      unterminated = last[0] !== 0x0a;
+    } finally {
+      await fh.close();
+    }
+  }
+  // readline gives a line only when the next one has begun, so "last" is known when the stream ends; keep one behind.
+  let pending: string | undefined;
+  let index = 0;
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', end: size - 1 }), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (pending !== undefined) onLine(pending, index++, () => false);
+    pending = line;
+  }
+  if (pending !== undefined) onLine(pending, index++, () => true);
+  return { lines: index, unterminated, exists: true };
+}

@@ -1,0 +1,252 @@
+// The runtime side of the dispatch history that is not one node: where the store lives, the admin HTTP API the
+// editor sidebar uses (GET/POST/DELETE under `notifier-history`), and the live updates sent over RED.comms.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  HistoryInputError,
+  acquireHistoryStore,
+  releaseHistoryStore,
+} from '../../core/history';
+import type { HistoryEntry, HistoryStore, NotifierSummary } from '../../core/history';
+import type { DispatchRecord } from '../../core/dispatch';
+import type { NotifierEvent } from '../../core/events';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type RED = any;
+/** The parts of Express's request and response the routes use (Express's types are not a dependency). */
+interface Request {
+  params: Record<string, string | undefined>;
+  query: unknown;
+}
+interface Response {
+  headersSent: boolean;
+  status(code: number): Response;
+  json(body: unknown): void;
+}
+type NextFunction = () => void;
+
+/** The comms topic the editor subscribes to (`notifier-history/update`). */
+export const UPDATE_TOPIC = 'notifier-history/update';
+export const READ_PERMISSION = 'notifier-history.read';
+export const WRITE_PERMISSION = 'notifier-history.write';
+/** Largest page the records route returns. */
+export const MAX_PAGE = 1000;
+
+/** What an output node offers for redelivery (see DESIGN.md, History). */
+export interface RedeliverableNode {
+  id: string;
+  type: string;
+  redeliver(event: NotifierEvent, options: { redeliveryOf: string }): Promise<DispatchRecord>;
+}
+
+export interface HistoryUpdate {
+  action: 'kept' | 'cleared' | 'limit';
+  notifierId?: string;
+  notifier?: string;
+  recordId?: string;
+  outcome?: 'delivered' | 'failed';
+  redeliveryOf?: string;
+}
+
+/**
+ * The history directory: `settings.notifierHistoryDir` (relative to the user directory), else
+ * `<userDir>/notifier-history` (the user directory defaults to ~/.node-red, as Node-RED's own).
+ */
+export function historyDir(RED: RED): string {
+  const settings = RED.settings ?? {};
+  const userDir: string = typeof settings.userDir === 'string' && settings.userDir ? settings.userDir : path.join(os.homedir(), '.node-red');
+  const custom: unknown = settings.notifierHistoryDir;
+  if (typeof custom === 'string' && custom.trim() !== '') return path.resolve(userDir, custom);
+  return path.join(userDir, 'notifier-history');
+}
+
+function runtimeWarn(RED: RED): (message: string) => void {
+  return (message: string) => {
+    try {
+      RED.log?.warn?.(message);
+    } catch {
+      // logging must not break the history
+    }
+  };
+}
+
+/** The shared store of this runtime's history directory; give it back with `releaseStore`. */
+export function acquireStore(RED: RED): HistoryStore {
+  const store = acquireHistoryStore(historyDir(RED), { warn: runtimeWarn(RED) });
+  store.setWarn(runtimeWarn(RED));
+  return store;
+}
+
+export function releaseStore(store: HistoryStore): Promise<void> {
+  return releaseHistoryStore(store);
+}
+
+/** Tells open editors that the history changed (they refresh what they show). */
+export function publishUpdate(RED: RED, update: HistoryUpdate): void {
+  try {
+    RED.comms?.publish?.(UPDATE_TOPIC, { ...update, at: new Date().toISOString() }, false);
+  } catch {
+    // an editor that misses an update still refreshes on its next fetch
+  }
+}
+
+export function isRedeliverable(node: unknown): node is RedeliverableNode {
+  return typeof node === 'object' && node !== null && typeof (node as { redeliver?: unknown }).redeliver === 'function';
+}
+
+/** A record as the API returns it: everything but the event's variables, which only redelivery needs. */
+function publicEntry(entry: HistoryEntry): Omit<HistoryEntry, 'event'> & { hasEvent: boolean } {
+  const { event, ...rest } = entry;
+  return { ...rest, hasEvent: event !== undefined };
+}
+
+function sendError(res: Response, status: number, code: string, error: string, details: string): void {
+  if (res.headersSent) return;
+  res.status(status).json({ error, details, code });
+}
+
+function param(req: Request, name: string): string {
+  const v = (req.params as Record<string, string | undefined>)[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/** Parses `?offset=&limit=`; a message naming the bad value, or the numbers. */
+function paging(query: Record<string, unknown>): { offset: number; limit: number } | string {
+  const read = (name: string, dflt: number, max: number): number | string => {
+    const raw = query[name];
+    if (raw === undefined || raw === '') return dflt;
+    if (typeof raw !== 'string' || !/^\d+$/.test(raw)) return `${name} must be a non-negative integer, got ${JSON.stringify(raw)}`;
+    const n = Number(raw);
+    if (n > max) return `${name} must be at most ${max}, got ${n}`;
+    return n;
+  };
+  const offset = read('offset', 0, Number.MAX_SAFE_INTEGER);
+  if (typeof offset === 'string') return offset;
+  const limit = read('limit', 50, MAX_PAGE);
+  if (typeof limit === 'string') return limit;
+  return { offset, limit };
+}
+
+const registered = new WeakSet<object>();
+
+/**
+ * Registers the history's admin routes on `RED.httpAdmin`, once per runtime (a second call, e.g. the module being
+ * loaded again, does nothing). Every route needs `notifier-history.read` or `.write`.
+ */
+export function registerAdminRoutes(RED: RED): void {
+  const app = RED.httpAdmin;
+  if (!app || registered.has(app)) return;
+  registered.add(app);
+  const needs = (permission: string) =>
+    RED.auth && typeof RED.auth.needsPermission === 'function'
+      ? RED.auth.needsPermission(permission)
+      : (_req: Request, _res: Response, next: NextFunction) => next();
+
+  /** Runs `fn` with the store held (and released after), answering 500 with a JSON error if it throws. */
+  const withStore =
+    (fn: (store: HistoryStore, req: Request, res: Response) => Promise<void>) =>
+    (req: Request, res: Response): void => {
+      const store = acquireStore(RED);
+      store
+        .whenReady()
+        .then(() => fn(store, req, res))
+        .catch((err: Error) => sendError(res, 500, 'history_unavailable', 'The notifier history failed', err.message))
+        .finally(() => {
+          releaseStore(store).catch(() => undefined);
+        });
+    };
+
+  const describe = (s: NotifierSummary) => {
+    const node = RED.nodes.getNode(s.notifierId);
+    return { ...s, deployed: Boolean(node), redeliverable: isRedeliverable(node) };
+  };
+
+  app.get(
+    '/notifier-history',
+    needs(READ_PERMISSION),
+    withStore(async (store, _req, res) => {
+      res.json({ notifiers: store.listNotifiers().map(describe) });
+    }),
+  );
+
+  app.get(
+    '/notifier-history/:notifierId',
+    needs(READ_PERMISSION),
+    withStore(async (store, req, res) => {
+      const notifierId = param(req, 'notifierId');
+      const page = paging(req.query as Record<string, unknown>);
+      if (typeof page === 'string') return sendError(res, 400, 'invalid_paging', 'Invalid paging parameters', page);
+      const result = store.getRecords(notifierId, page);
+      const summary = store.getNotifier(notifierId);
+      if (!result || !summary) {
+        return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
+      }
+      res.json({ ...result, summary: describe(summary), records: result.records.map(publicEntry) });
+    }),
+  );
+
+  app.post(
+    '/notifier-history/:notifierId/:recordId/redeliver',
+    needs(WRITE_PERMISSION),
+    withStore(async (store, req, res) => {
+      const notifierId = param(req, 'notifierId');
+      const recordId = param(req, 'recordId');
+      if (!store.getNotifier(notifierId)) {
+        return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
+      }
+      const entry = store.getRecord(notifierId, recordId);
+      if (!entry) {
+        return sendError(res, 404, 'record_not_found', 'Record not found', `Notifier ${JSON.stringify(notifierId)} has no record ${JSON.stringify(recordId)} (it may have been cleared or replaced by newer records)`);
+      }
+      const node = RED.nodes.getNode(notifierId);
+      if (!node) {
+        return sendError(res, 404, 'notifier_not_deployed', 'Notifier node not deployed', `No deployed node has id ${JSON.stringify(notifierId)}: a record is redelivered through the output node that sent it`);
+      }
+      if (!isRedeliverable(node)) {
+        return sendError(res, 409, 'not_redeliverable', 'This node cannot redeliver', `Node ${JSON.stringify(notifierId)} (type ${String((node as { type?: unknown }).type)}) has no redeliver method; only notifier output nodes can redeliver`);
+      }
+      if (!entry.event) {
+        return sendError(res, 409, 'event_missing', 'The record has no event to redeliver', `Record ${JSON.stringify(recordId)} was kept without its event (the message carried no msg.event, or it was too large)`);
+      }
+      let result: DispatchRecord;
+      try {
+        result = await node.redeliver(entry.event, { redeliveryOf: recordId });
+      } catch (err) {
+        return sendError(res, 502, 'redeliver_failed', 'Redelivery failed', (err as Error)?.message ?? String(err));
+      }
+      // The output node also sends the result on its output (a history node wired after it keeps it); keep it here
+      // too so that a notifier without a history node wired after it still gets it. The store skips the duplicate.
+      let kept: HistoryEntry | undefined;
+      try {
+        kept = await store.keep(result, entry.event);
+      } catch (err) {
+        if (!(err instanceof HistoryInputError)) throw err;
+      }
+      const record = kept ?? store.getRecord(notifierId, (result as { id?: string })?.id ?? '');
+      publishUpdate(RED, {
+        action: 'kept',
+        notifierId,
+        notifier: record?.notifier,
+        recordId: record?.id,
+        outcome: record?.outcome,
+        redeliveryOf: recordId,
+      });
+      res.json({ record: record ? publicEntry(record) : result });
+    }),
+  );
+
+  app.delete(
+    '/notifier-history/:notifierId',
+    needs(WRITE_PERMISSION),
+    withStore(async (store, req, res) => {
+      const notifierId = param(req, 'notifierId');
+      const summary = store.getNotifier(notifierId);
+      if (!summary) {
+        return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
+      }
+      const removed = await store.clear(notifierId);
+      publishUpdate(RED, { action: 'cleared', notifierId, notifier: summary.notifier });
+      res.json({ cleared: notifierId, removed });
+    }),
+  );
+}
