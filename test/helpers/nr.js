@@ -47,7 +47,7 @@ async function startRuntime(options = {}) {
     credentialSecret: 'test-secret',
     httpAdminRoot: options.httpAdminRoot ?? '/',
     httpNodeRoot: options.httpNodeRoot ?? '/',
-    nodesDir: [ROOT],
+    nodesDir: options.nodesDir ?? [ROOT],
     logging: { console: { level: options.logLevel || 'off', metrics: false, audit: false } },
     editorTheme: { tours: false, palette: { editable: false } },
     telemetry: { enabled: false, updateNotification: false },
