@@ -63,7 +63,8 @@ export default function notifierHistory(RED: RED): void {
     };
 
     // Apply this node's limit to the notifiers it keeps (a lower limit trims them now), then show what is kept.
-    store
+    // Messages wait for this, so that a query never sees records beyond the limit.
+    const started: Promise<void> = store
       .whenReady()
       .then(() => store.setLimit(node.id, limit))
       .then((dropped) => {
@@ -77,6 +78,7 @@ export default function notifierHistory(RED: RED): void {
       });
 
     async function keep(msg: any): Promise<void> {
+      await started;
       const entry = await store.keep(msg.dispatch, msg.event, { limit, keptBy: node.id });
       publishUpdate(RED, {
         action: 'kept',
@@ -90,6 +92,7 @@ export default function notifierHistory(RED: RED): void {
     }
 
     async function query(msg: any, send: Send): Promise<void> {
+      await started;
       await store.whenReady();
       const which: unknown = msg.notifier;
       if (which !== undefined && which !== null && (typeof which !== 'string' || which.trim() === '')) {
