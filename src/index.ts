@@ -11,3 +11,12 @@ export {
   EventValidationError,
 } from './core/events';
 export type { NotifierEvent, EventCode, EventTypeInfo, Value, Vars, EventIssue, NormalizeOptions } from './core/events';
+export {
+  compileTemplate,
+  renderTemplate,
+  compilePredicate,
+  evaluatePredicate,
+  defaultTemplates,
+  OtterScriptError,
+} from './core/otterscript';
+export type { CompiledTemplate, CompiledPredicate, DefaultTemplates, RenderOptions } from './core/otterscript';
