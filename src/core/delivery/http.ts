@@ -17,12 +17,12 @@ export const USER_AGENT = 'package-notifiers-node-red';
 /** Bytes of a response body read before the rest is discarded. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
-export interface HttpRequest {
+export type HttpRequest = {
   method: string;
   url: string;
   headers: Record<string, string>;
   body?: string;
-}
+};
 
 export interface HttpResponse {
   status: number;

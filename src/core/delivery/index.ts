@@ -43,3 +43,5 @@ export { Dispatcher, PrepareError, failedRecord, prepareErrorOf, redactRequest, 
 export type { ChannelDriver, PreparedDispatch, PrepareContext, DispatcherOptions, DispatchOptions } from './dispatcher';
 export { statusText, STATUS_MAX_CHARS } from './status';
 export type { NodeStatus } from './status';
+export { ConfigError, numberProperty, choiceProperty, textProperty, checkHttpUrl } from './config';
+export type { NumberSpec } from './config';
