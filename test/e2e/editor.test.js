@@ -1,0 +1,108 @@
+'use strict';
+// The editor in a real browser (Debian's Chromium through playwright-core), on Node-RED 4.1 under
+// `npm test` and on Node-RED 5 under `npm run test:nr5`: every node type is in the palette under
+// `notifiers`, every example imports and deploys with no page error, every edit dialog opens and
+// closes cleanly. Screenshots go to test-output/.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ROOT, startRuntime } = require('../helpers/nr');
+const { chromiumMissing, launch, openEditor, importFlow, deploy, screenshot } = require('../helpers/browser');
+
+const pkg = require(path.join(ROOT, 'package.json'));
+const TYPES = Object.keys(pkg['node-red'].nodes);
+const EXAMPLES = fs
+  .readdirSync(path.join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ name: f.replace(/\.json$/, ''), flow: JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', f), 'utf8')) }));
+
+let rt;
+let browser;
+test.before(async () => {
+  rt = await startRuntime();
+});
+test.after(async () => {
+  if (browser) await browser.close();
+  if (rt) await rt.stop();
+});
+
+async function editor(t) {
+  if (chromiumMissing(t)) return null;
+  browser ??= await launch();
+  return openEditor(browser, rt);
+}
+
+test('every node type is in the palette under notifiers (config nodes registered as config)', async (t) => {
+  const page = await editor(t);
+  if (!page) return;
+  const info = await page.evaluate((types) => {
+    return types.map((type) => {
+      const def = RED.nodes.getType(type);
+      const el = document.querySelector(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      const category = el && el.closest('.red-ui-palette-category');
+      return { type, registered: !!def, category: def && def.category, inPalette: !!el, paletteCategory: category && category.id };
+    });
+  }, TYPES);
+  for (const i of info) {
+    assert.ok(i.registered, `${i.type} is registered in the editor`);
+    if (i.category === 'config') continue;
+    assert.equal(i.category, 'notifiers', `${i.type} category`);
+    assert.ok(i.inPalette, `${i.type} shows in the palette`);
+    assert.match(i.paletteCategory, /notifiers/, `${i.type} sits in the notifiers category`);
+  }
+  await screenshot(page, 'palette');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('every example imports and deploys with no page error', async (t) => {
+  const page = await editor(t);
+  if (!page) return;
+  assert.ok(EXAMPLES.length > 0);
+  for (const ex of EXAMPLES) {
+    const before = await page.evaluate(() => RED.nodes.workspaces?.length ?? 0);
+    await importFlow(page, ex.flow);
+    const imported = await page.evaluate((ids) => ids.filter((id) => RED.nodes.node(id) || RED.nodes.workspace?.(id)).length, ex.flow.map((n) => n.id));
+    assert.ok(imported > 0 || (await page.evaluate(() => RED.nodes.workspaces?.length ?? 0)) >= before, `${ex.name} imported`);
+    await deploy(page);
+    await screenshot(page, `example-${ex.name.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  }
+  const res = await fetch(`${rt.adminUrl}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
+  const { flows } = await res.json();
+  for (const ex of EXAMPLES) {
+    for (const type of new Set(ex.flow.map((n) => n.type).filter((x) => x.startsWith('notifier-')))) {
+      assert.ok(flows.some((n) => n.type === type), `${ex.name}: a ${type} node was deployed`);
+    }
+  }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('every node edit dialog opens and closes cleanly', async (t) => {
+  const page = await editor(t);
+  if (!page) return;
+  for (const type of TYPES) {
+    const result = await page.evaluate(async (type) => {
+      const def = RED.nodes.getType(type);
+      if (!def) return { error: 'not registered' };
+      if (def.category === 'config') {
+        RED.editor.editConfig('', type, '', RED.workspaces.active());
+      } else {
+        RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [] }], { generateIds: true, addFlow: false, touchImport: true });
+        const added = RED.nodes.filterNodes({ type }).pop();
+        if (!added) return { error: 'could not add a node' };
+        RED.editor.edit(added);
+      }
+      return { ok: true };
+    }, type);
+    assert.equal(result.error, undefined, `${type}: ${result.error}`);
+    await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 10000 });
+    await page.waitForTimeout(300);
+    await screenshot(page, `dialog-${type}`);
+    await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel');
+    await page.waitForFunction(() => !document.querySelector('.red-ui-tray'), null, { timeout: 10000 });
+  }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
