@@ -88,6 +88,13 @@ export interface DispatchOptions {
 }
 
 /** Maps an error thrown while preparing to the record's error. */
+/** Longest error message kept in a record (a template error may quote a long template). */
+export const MAX_ERROR_MESSAGE_CHARS = 2000;
+
+function cutMessage(text: string, max = MAX_ERROR_MESSAGE_CHARS): string {
+  return text.length <= max ? text : text.slice(0, max - 14) + '… (truncated)';
+}
+
 export function prepareErrorOf(err: unknown): DispatchError {
   const e = err as { name?: unknown; code?: unknown; message?: unknown; permanent?: unknown } | undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
@@ -119,7 +126,7 @@ export function failedRecord(
     startedAt: (meta.startedAt ?? new Date()).toISOString(),
     durationMs: 0,
     request: redactRequest(request, redactor),
-    error: { ...error, message: redactor.text(error.message) },
+    error: { ...error, message: cutMessage(redactor.text(error.message)) },
     attemptLog: [],
   };
   if (meta.redeliveryOf !== undefined) record.redeliveryOf = meta.redeliveryOf;
@@ -199,11 +206,11 @@ export class Dispatcher {
       startedAt: startedAt.toISOString(),
       durationMs: outcome.durationMs,
       request: redactRequest(prepared.request, r),
-      attemptLog: outcome.attemptLog.map((a) => (a.error !== undefined ? { ...a, error: r.text(a.error) } : { ...a })),
+      attemptLog: outcome.attemptLog.map((a) => (a.error !== undefined ? { ...a, error: cutMessage(r.text(a.error), 500) } : { ...a })),
     };
     if (outcome.response) record.response = redactResponse(outcome.response, r);
     else if (outcome.status !== undefined) record.response = { status: outcome.status };
-    if (outcome.error) record.error = { ...outcome.error, message: r.text(outcome.error.message) };
+    if (outcome.error) record.error = { ...outcome.error, message: cutMessage(r.text(outcome.error.message)) };
     if (options.redeliveryOf !== undefined) record.redeliveryOf = options.redeliveryOf;
     return record;
   }

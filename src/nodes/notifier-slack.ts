@@ -1,0 +1,18 @@
+// notifier-slack: a Slack incoming webhook (URL in the credentials). Default Block Kit message per
+// event type, or a custom mrkdwn text template; Slack's limits and error codes; 1 message/s per URL.
+import { createSlackChannel } from '../core/channels/slack';
+import { compileTemplate, defaultTemplates } from '../core/otterscript';
+import type { TemplateKit } from '../core/channels/templates';
+import { registerOutputNode } from './shared/output-node';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const kit: TemplateKit = { compile: compileTemplate, defaults: defaultTemplates };
+
+export default function notifierSlack(RED: any): void {
+  registerOutputNode(RED, {
+    type: 'notifier-slack',
+    channel: 'slack',
+    credentials: { url: { type: 'password' } },
+    build: (config, credentials) => createSlackChannel(config, credentials, kit),
+  });
+}
