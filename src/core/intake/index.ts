@@ -152,7 +152,7 @@ function decodeBody(req: IntakeRequest, cfg: IntakeConfig): IntakeResponse | { v
   const declared = Number(header(req, 'content-length'));
   if (Number.isFinite(declared) && declared > cfg.maxBytes) return tooLarge(cfg);
   if (req.rawBody && req.rawBody.length > cfg.maxBytes) return tooLarge(cfg);
-  if (!req.rawBody && req.parsedBody !== undefined && Buffer.byteLength(JSON.stringify(req.parsedBody) ?? '') > cfg.maxBytes) {
+  if (!req.rawBody && req.parsedBody !== undefined && !Number.isFinite(declared) && exceedsSize(req.parsedBody, cfg.maxBytes)) {
     return tooLarge(cfg);
   }
   return { value: undefined };
@@ -174,6 +174,27 @@ function parseBody(req: IntakeRequest): IntakeResponse | { value: unknown } {
     }
   }
   return { value: req.parsedBody };
+}
+
+/** Whether a parsed JSON value would take more than `max` bytes as JSON (roughly; no recursion). */
+function exceedsSize(value: unknown, max: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += Buffer.byteLength(v) + 2;
+    else if (Array.isArray(v)) {
+      size += 2 + v.length;
+      for (const x of v) stack.push(x);
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        size += Buffer.byteLength(k) + 4;
+        stack.push(x);
+      }
+    } else size += 5;
+    if (size > max) return true;
+  }
+  return false;
 }
 
 function tooLarge(cfg: IntakeConfig): IntakeResponse {
