@@ -11,7 +11,7 @@ import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
 import { RegexLimitError, checkInput, compileRegex } from './regex';
-import { type Ctx, type Kind, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, suggest } from './values';
+import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, suggest } from './values';
 import { MAX_DEPTH } from './parser';
 
 /** Largest output a template may produce. */
@@ -105,6 +105,9 @@ class Compiler {
                 src,
                 pos,
               );
+            }
+            if (--ctx.budget < 0) {
+              throw new OtterScriptError(`The template runs more than ${MAX_LOOP_ITERATIONS} loop iterations`, src, pos);
             }
             ctx.locals[slot] = item;
             out += body(ctx);

@@ -384,9 +384,11 @@ class Parser {
       if (nameEnd < end && src.charCodeAt(nameEnd) === C.lparen) res = this.call(i, sigil, name, nameEnd, end);
       else res = { expr: { k: 'var', pos: i, sigil, name }, next: nameEnd };
     }
-    // indexing chain
+    // indexing chain (each index counts as a nesting level)
     let { expr, next } = res;
-    for (;;) {
+    let chain = 0;
+    for (;; chain++) {
+      if (chain > 0) this.enter(next);
       const ch = src.charCodeAt(next);
       if (next < end && ch === C.lbracket) {
         this.enter(next);
@@ -410,6 +412,7 @@ class Parser {
       }
       break;
     }
+    this.depth -= chain;
     this.leave();
     return { expr, next };
   }

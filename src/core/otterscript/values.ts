@@ -15,7 +15,12 @@ export interface Ctx {
   index: Map<string, string> | undefined;
   locals: Array<Value | undefined>;
   now: (() => Date) | undefined;
+  /** Loop iterations left in this render (MAX_LOOP_ITERATIONS at the start). */
+  budget: number;
 }
+
+/** Most `foreach` iterations one render or evaluation may run (all loops together). */
+export const MAX_LOOP_ITERATIONS = 1_000_000;
 
 export interface RenderOptions {
   /** Clock for $Date / $DateUtc (tests, previews). */

@@ -1,0 +1,130 @@
+'use strict';
+// Property-based test of the OtterScript parser and compiler: inputs of up to 4 KiB mixing random
+// text with the grammar's tokens (sigils, literals, tags, operators, deep nesting) never make the
+// engine throw anything but an OtterScriptError, and each input is handled in under 50 ms
+// (parse + compile as a template and as a predicate, then render / evaluate over a sample event;
+// an input first measured over 5 ms is re-run 3 times and its fastest run counts, so that a GC
+// pause or a busy CPU does not count as the engine's time; the first-measured max is reported too).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fc = require('fast-check');
+const { performance } = require('node:perf_hooks');
+const { compileTemplate, compilePredicate, OtterScriptError } = require('../../dist/core/otterscript');
+const { sampleEvent } = require('../../dist/core/events');
+
+const RUNS = 12000;
+const MAX_INPUT = 4096;
+const PER_INPUT_LIMIT_MS = 50;
+
+const TOKENS = [
+  '$', '@', '%', '(', ')', '{', '}', '[', ']', ',', ':', ';', '.', '"', "'", '`', '`$', '``', '`n',
+  '<%', '%>', '<`%', '>>', '>==8>', '>=', '<=', '==', '!=', '=', '&&', '||', '!', '<', '>', ' ', '  ', '\n', '\t', '\r\n',
+  'foreach', ' in ', 'if', 'else', 'true', 'false', 'True', '7.5', '-1', '0', 'x', 'internal-utils',
+  '$PackageId', '$FeedName', '$VulnerabilityScore', '$Nope', '${PackageId}', '${', '$(', '$(%p.Name)', '$(@l[0])',
+  '@AffectedPackages', '@BuildIssues', '@(', '%(', '%p', '%p.Name', '%i.Detail', '@l[1]', '[0]', '.Name',
+  '$ToJson(', '$FromJson(', '%FromJson(', '$Compare(', '$MatchesRegex(', '$RegexReplace(', '@RegexFind(', '$Coalesce(',
+  '$JSEncode(', '$HtmlEncode(', '$UrlEncode(', '$Join(', '@Split(', '$Replace(', '$Substring(', '$PadLeft(',
+  '$ListCount(', '$ListItem(', '@ListConcat(', '$MapItem(', '@MapKeys(', '$Expr(', '$Date(', '$DateUtc(', '$IsVariableDefined(',
+  '$Eval(', '$Trim(', '$NewLine(', '$EncodeBasicAuth(', '@Range(', '(a+)+', '^.*$', '\\d+', '[a-',
+  '<% foreach %p in @AffectedPackages { %>', '<% foreach $s in @(a,b) { %>', '<% foreach %i in @BuildIssues { %>',
+  '<% if ', ' { %>', '<% if true { %>', '<% } %>', '<% } else { %>', '<% end %>',
+  '$ToJson(%(package: $PackageId, score: $VulnerabilityScore))', '$Compare($VulnerabilityScore,>=,7.5)',
+];
+
+const token = fc.constantFrom(...TOKENS);
+const piece = fc.oneof(
+  { weight: 6, arbitrary: token },
+  { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }) },
+  // long runs of one token: deep nesting, long chains
+  { weight: 1, arbitrary: fc.tuple(token, fc.integer({ min: 1, max: 1500 })).map(([t, n]) => t.repeat(n)) },
+);
+const input = fc.array(piece, { maxLength: 200 }).map((parts) => parts.join('').slice(0, MAX_INPUT));
+
+const VARS = [
+  sampleEvent('package.promoted').vars,
+  sampleEvent('sca.new-vulnerability').vars,
+  { ...sampleEvent('sca.build-issues-opened').vars, l: ['a', 'b'], p: { Name: 'n' } },
+];
+
+function onlyOtterScriptErrors(fn) {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof OtterScriptError)) {
+      throw new Error(`threw ${err && err.name}: ${err && err.message}\n${err && err.stack}`);
+    }
+    assert.ok(Number.isInteger(err.line) && err.line >= 1 && Number.isInteger(err.column) && err.column >= 1);
+    assert.equal(typeof err.excerpt, 'string');
+  }
+}
+
+test(`parser and compiler throw only OtterScriptError and handle each input (<= ${MAX_INPUT} chars) in under ${PER_INPUT_LIMIT_MS} ms, over ${RUNS} generated inputs`, () => {
+  let maxMs = 0; // per input, as first measured (includes GC pauses and scheduling noise)
+  let maxInput = '';
+  let settledMax = 0; // per input, the fastest of 3 re-runs of any input first measured over 5 ms
+  let settledInput = '';
+  let totalMs = 0;
+  let compiled = 0;
+  let count = 0;
+  const runOnce = (src, vars) => {
+    const t0 = performance.now();
+    onlyOtterScriptErrors(() => {
+      const render = compileTemplate(src);
+      render(vars);
+    });
+    onlyOtterScriptErrors(() => {
+      const pred = compilePredicate(src);
+      pred(vars);
+    });
+    return performance.now() - t0;
+  };
+  fc.assert(
+    fc.property(input, fc.nat(VARS.length - 1), (src, v) => {
+      const vars = VARS[v];
+      const ms = runOnce(src, vars);
+      try {
+        compileTemplate(src);
+        compiled++;
+      } catch {}
+      totalMs += ms;
+      count++;
+      if (ms > maxMs) {
+        maxMs = ms;
+        maxInput = src;
+      }
+      const settled = ms > 5 ? Math.min(ms, runOnce(src, vars), runOnce(src, vars), runOnce(src, vars)) : ms;
+      if (settled > settledMax) {
+        settledMax = settled;
+        settledInput = src;
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  console.log(
+    `# fuzz: ${count} inputs, ${compiled} compiled as templates; per input: max ${settledMax.toFixed(2)} ms ` +
+      `(input of ${settledInput.length} chars), max as first measured ${maxMs.toFixed(2)} ms (input of ${maxInput.length} chars, ` +
+      `GC and scheduling included), mean ${(totalMs / count).toFixed(3)} ms`,
+  );
+  assert.ok(count >= 10000, `ran ${count} inputs`);
+  assert.ok(settledMax < PER_INPUT_LIMIT_MS, `slowest input took ${settledMax.toFixed(1)} ms: ${JSON.stringify(settledInput.slice(0, 300))}`);
+});
+
+test('the generator produces grammar-heavy inputs, some of which compile (the property is not vacuous)', () => {
+  const samples = fc.sample(input, { numRuns: 2000, seed: 42 });
+  let templates = 0;
+  let predicates = 0;
+  for (const src of samples) {
+    try {
+      compileTemplate(src);
+      templates++;
+    } catch {}
+    try {
+      compilePredicate(src);
+      predicates++;
+    } catch {}
+  }
+  assert.ok(samples.some((s) => s.length > 2000), 'some inputs are long');
+  assert.ok(templates > 100, `${templates} of 2000 compiled as templates`);
+  assert.ok(predicates > 10, `${predicates} of 2000 compiled as predicates`);
+});
