@@ -38,8 +38,11 @@ export function redactUrl(input: string): string {
   }
   if (u.password) u.password = 'redacted';
   const host = u.hostname.toLowerCase();
-  // Slack incoming webhooks: /services/T…/B…/<token>; workflow triggers: /triggers/T…/<id>/<token>
-  if (host === 'hooks.slack.com' || host.endsWith('.slack.com')) {
+  // Slack incoming webhooks: /services/T…/B…/<token> (on any host: proxies, test doubles, look-alikes);
+  // on Slack's hosts also workflow triggers: /triggers/T…/<id>/<token>
+  if (/^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[^/]+\/?$/.test(u.pathname)) {
+    u.pathname = u.pathname.replace(/^(\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/)[^/]+/, `$1${REDACTED}`);
+  } else if (host === 'hooks.slack.com' || host.endsWith('.slack.com')) {
     const segs = u.pathname.split('/');
     if (segs.length >= 3 && (segs[1] === 'services' || segs[1] === 'triggers' || segs[1] === 'workflows')) {
       // keep the public ids (T…, B…), hide the last segment, which is the token

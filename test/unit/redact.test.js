@@ -14,6 +14,10 @@ test('Slack webhook URLs keep team and bot ids, lose the token', () => {
   );
 });
 
+test('Slack-style /services/T…/B…/token paths are redacted on any host', () => {
+  assert.equal(redactUrl('http://127.0.0.1:9999/services/T0AB/B0CD/tok3n'), 'http://127.0.0.1:9999/services/T0AB/B0CD/<redacted>');
+});
+
 test('Teams Workflows / Logic Apps URLs lose the sig parameter, keep the others', () => {
   const url =
     'https://prod-12.westeurope.logic.azure.com:443/workflows/0f1e2d/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=AbC123_secretSIG-xyz';
