@@ -173,9 +173,19 @@ export function createEmailChannel(config: Record<string, unknown>, smtp: EmailS
   const lists: RecipientList[] = RECIPIENT_FIELDS.map((field) => {
     const source = textProperty(config, field).trim();
     if (!source) return { field, source };
-    if (usesTemplate(source)) return { field, source, template: compile(field, source) };
+    // `@` is OtterScript's list sigil, but "dev@corp.local" renders as itself: a list that renders
+    // without any variable is fixed, and checked now
+    let text = source;
+    if (usesTemplate(source)) {
+      const template = compile(field, source);
+      try {
+        text = template({});
+      } catch {
+        return { field, source, template };
+      }
+    }
     try {
-      return { field, source, fixed: parseAddressList(source) };
+      return { field, source, fixed: parseAddressList(text) };
     } catch (err) {
       throw new ConfigError(field, `${field}: ${(err as Error).message}`);
     }
