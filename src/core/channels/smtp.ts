@@ -341,7 +341,11 @@ export class SmtpClient {
   async send(mail: SmtpMail, signal?: AbortSignal): Promise<SmtpSent> {
     if (this.closed) throw new SmtpClosedError();
     if (!this.transport) {
-      this.transport = this.factory(smtpTransportOptions(this.settings, this.timeouts));
+      const created = this.factory(smtpTransportOptions(this.settings, this.timeouts));
+      // every failure is reported to its send; an 'error' event with no listener would crash the runtime
+      const emitter = created as unknown as { on?: (event: string, fn: (err: unknown) => void) => void };
+      if (typeof emitter.on === 'function') emitter.on('error', () => undefined);
+      this.transport = created;
       this.poolsCreated += 1;
     }
     const transport = this.transport;
