@@ -9,6 +9,7 @@
 //   rx.answer((req) => ({ status: 200, body: 'echo ' + req.body }));
 //   await rx.next();                                  // the next recorded request (or waits for it)
 //   rx.requests                                       // every request: { method, url, path, headers, body, at }
+//   rx.connections                                    // TCP connections accepted (keep-alive reuse)
 //   await rx.close();
 //
 // An answer is { status, headers, body, delayMs, action: 'reset' | 'hang' | 'close' } or a function of
@@ -75,7 +76,9 @@ async function startReceiver(options = {}) {
     res.writeHead(spec.status ?? 200, headers);
     res.end(text);
   });
+  let connections = 0;
   server.on('connection', (s) => {
+    connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -89,6 +92,10 @@ async function startReceiver(options = {}) {
     /** `${base}${path}` */
     url: (path = '/hook') => base + path,
     requests,
+    /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests) */
+    get connections() {
+      return connections;
+    },
     /** the next request (already recorded and not yet taken by next(), or the coming one) */
     next(timeoutMs = 5000) {
       const taken = this._taken ?? 0;

@@ -336,3 +336,18 @@ test('the request body in the record is cut at 64 KiB and the response body at 4
     await rx.close();
   }
 });
+
+test('sockets are kept alive and reused between dispatches (HEAD and 204 answers included)', async () => {
+  const rx = await startReceiver({ answer: { status: 204 } });
+  try {
+    for (const method of ['POST', 'HEAD']) {
+      const d = makeDispatcher({ url: rx.url(), method });
+      for (let i = 0; i < 5; i++) assert.equal((await d.dispatch(sampleEvent('package.added'))).outcome, 'delivered');
+      await d.close();
+    }
+    assert.equal(rx.requests.length, 10);
+    assert.equal(rx.connections, 2, 'one connection per dispatcher, reused');
+  } finally {
+    await rx.close();
+  }
+});

@@ -151,8 +151,9 @@ export class HttpTransport {
       const message = describeErrorCode(code) ?? ((err as Error)?.message || 'network error');
       throw new HttpTransportError(code, message);
     }
+    // read every answer (HEAD and 204 included) to its end, so that the socket goes back to the pool
     const { body, truncated } =
-      method === 'HEAD' || !res.data || typeof (res.data as Readable).on !== 'function'
+      !res.data || typeof (res.data as Readable).on !== 'function'
         ? { body: Buffer.alloc(0), truncated: false }
         : await readLimited(res.data, this.maxResponseBytes, ctx.signal);
     return {
