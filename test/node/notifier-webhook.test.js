@@ -266,3 +266,28 @@ test('status shows queued and sending while a slow receiver works, then the last
     await rx.close();
   }
 });
+
+test('close (redeploy, stop) ends retries and rate waits: each message recorded as shutdown, no timer left behind', async () => {
+  const rx = await startReceiver({ answer: { status: 503 } });
+  try {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await helper.load(webhookNode, flow({ url: rx.url(), rate: '0.1' }));
+    const baseline = timers();
+    const h = harness();
+    for (let i = 0; i < 3; i++) h.send({ event: sampleEvent('package.added'), i });
+    await rx.next(); // the first attempt was answered 503: a retry is now scheduled, the others wait for the rate limit
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(timers() > baseline, 'retry and rate-limit timers are pending');
+    await helper.clearFlows(); // stops the flow (as a redeploy or shutdown does), keeping the test spies
+    await new Promise((r) => setImmediate(r));
+    // the flow stopped with the node, so the records reach done(err) (the log, Catch), not the next node
+    const records = h.errors.filter((e) => e && e.record).map((e) => e.record);
+    assert.equal(records.length, 3, 'every message was recorded');
+    for (const r of records) assert.equal(r.error.code, 'shutdown');
+    assert.deepEqual(records.map((r) => r.attempts).sort(), [0, 0, 1]);
+    assert.ok(records.some((r) => /waiting to retry \(last attempt: http_503/.test(r.error.message)));
+    assert.ok(timers() <= baseline, `timers left: ${timers()} (baseline ${baseline})`);
+  } finally {
+    await rx.close();
+  }
+});
