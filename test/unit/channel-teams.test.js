@@ -71,6 +71,7 @@ test('a 40 KB message is cut to 28 KB or less, visibly, and still parses cleanly
   const cut = buildTeamsMessage('adaptive', parts);
   const size = Buffer.byteLength(JSON.stringify(cut));
   assert.ok(size <= TEAMS_MAX_BYTES, `${size} bytes`);
+  assert.ok(size > 26 * 1024, `cut no more than needed (${size} bytes kept)`);
   const card = cut.attachments[0].content;
   assert.match(JSON.stringify(card), /truncated|cut \(Teams allows 28 KB\)/);
   assert.deepEqual(cardProblems(card), []);

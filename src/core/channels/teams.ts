@@ -11,15 +11,14 @@ import type { ChannelDriver } from '../delivery/dispatcher';
 import type { AttemptResult, EngineOptions } from '../delivery/engine';
 import { HttpTransport, classifyHttpResponse, httpAttempt, responseOf } from '../delivery/http';
 import type { HttpResponse } from '../delivery/http';
-import { cutUtf8 } from '../redact';
 import { eventContext, eventFacts, type Fact } from './facts';
 import { TRUNCATED, jsonBytes, truncateChars } from './limits';
 import { DefaultTemplateCache, type Template, type TemplateKit } from './templates';
 
 /** Teams' message size limit (28 KB), in bytes of the JSON body. */
 export const TEAMS_MAX_BYTES = 28 * 1024;
-/** One fact value is cut to this many characters before anything else is cut. */
-export const TEAMS_FACT_MAX_CHARS = 1000;
+/** What messages are cut to: 1 KB under the limit, as the limit is measured on Microsoft's side. */
+export const TEAMS_TARGET_BYTES = 27 * 1024;
 export const TEAMS_FORMATS = ['adaptive', 'messagecard'] as const;
 export type TeamsFormat = (typeof TEAMS_FORMATS)[number];
 
@@ -69,50 +68,69 @@ export function messageCard(parts: TeamsMessageParts): Record<string, any> {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
+/** Fact values are never cut below this many characters while other cuts are possible. */
+export const TEAMS_FACT_MIN_CHARS = 200;
+
 /**
- * Builds the message and keeps it within `maxBytes`: first long fact values are cut, then the text,
- * then facts are dropped from the end (a last fact says how many), then the title. Each cut is marked.
+ * Builds the message and keeps it within `maxBytes`, cutting as little as possible, each cut marked:
+ * first the longest fact values (all values over a cap are cut to it; the largest cap that fits is
+ * found by bisection), then the text, then facts from the end (a last fact says how many), then the
+ * title.
  */
-export function buildTeamsMessage(format: TeamsFormat, parts: TeamsMessageParts, maxBytes = TEAMS_MAX_BYTES): Record<string, unknown> {
+export function buildTeamsMessage(format: TeamsFormat, parts: TeamsMessageParts, maxBytes = TEAMS_TARGET_BYTES): Record<string, unknown> {
   const make = (p: TeamsMessageParts) => (format === 'messagecard' ? messageCard(p) : adaptiveCard(p));
-  let p: TeamsMessageParts = { ...parts, facts: parts.facts.map((f) => ({ ...f })) };
-  let msg = make(p);
-  if (jsonBytes(msg) <= maxBytes) return msg;
+  const fits = (m: Record<string, unknown>) => jsonBytes(m) <= maxBytes;
+  const capFacts = (facts: Fact[], cap: number): Fact[] =>
+    facts.map((f) => ({ name: truncateChars(f.name, TEAMS_FACT_MIN_CHARS), value: truncateChars(f.value, cap) }));
 
-  // 1. long fact values
-  p = { ...p, facts: p.facts.map((f) => ({ name: truncateChars(f.name, 200), value: truncateChars(f.value, TEAMS_FACT_MAX_CHARS) })) };
-  msg = make(p);
-  if (jsonBytes(msg) <= maxBytes) return msg;
+  let msg = make(parts);
+  if (fits(msg)) return msg;
 
-  // 2. the text, to what is left (JSON escaping may grow it: shrink until it fits)
-  if (p.text) {
-    const overhead = jsonBytes(make({ ...p, text: '' }));
-    let budget = maxBytes - overhead - 64;
-    while (budget > 0) {
-      const text = cutUtf8(p.text, budget).replace(/ … \[truncated: \d+ bytes in all\]$/, '') + TRUNCATED;
-      const candidate = make({ ...p, text });
-      const size = jsonBytes(candidate);
-      if (size <= maxBytes) {
-        p = { ...p, text };
-        return candidate;
-      }
-      budget -= Math.max(16, size - maxBytes);
+  // 1. the longest fact values, to the largest cap that fits
+  const longest = Math.max(0, ...parts.facts.map((f) => f.value.length));
+  if (longest > TEAMS_FACT_MIN_CHARS) {
+    let lo = TEAMS_FACT_MIN_CHARS;
+    let hi = longest;
+    let best: Record<string, unknown> | undefined;
+    while (lo <= hi) {
+      const cap = Math.floor((lo + hi) / 2);
+      const candidate = make({ ...parts, facts: capFacts(parts.facts, cap) });
+      if (fits(candidate)) {
+        best = candidate;
+        lo = cap + 1;
+      } else hi = cap - 1;
     }
+    if (best) return best;
+  }
+  let p: TeamsMessageParts = { ...parts, facts: capFacts(parts.facts, TEAMS_FACT_MIN_CHARS) };
+
+  // 2. the text, to the longest prefix that fits
+  if (p.text) {
+    let lo = 0;
+    let hi = p.text.length;
+    let best: Record<string, unknown> | undefined;
+    while (lo <= hi) {
+      const len = Math.floor((lo + hi) / 2);
+      const candidate = make({ ...p, text: truncateChars(p.text, len + TRUNCATED.length) });
+      if (fits(candidate)) {
+        best = candidate;
+        lo = len + 1;
+      } else hi = len - 1;
+    }
+    if (best) return best;
     p = { ...p, text: TRUNCATED };
-    msg = make(p);
-    if (jsonBytes(msg) <= maxBytes) return msg;
   }
 
   // 3. facts from the end
   const all = p.facts;
   for (let keep = all.length - 1; keep >= 0; keep--) {
-    const facts = [...all.slice(0, keep), { name: '…', value: `${all.length - keep} more fact${all.length - keep === 1 ? '' : 's'} cut (Teams allows 28 KB)` }];
-    msg = make({ ...p, facts });
-    if (jsonBytes(msg) <= maxBytes) return msg;
+    const cut = all.length - keep;
+    msg = make({ ...p, facts: [...all.slice(0, keep), { name: '…', value: `${cut} more fact${cut === 1 ? '' : 's'} cut (Teams allows 28 KB)` }] });
+    if (fits(msg)) return msg;
   }
 
   // 4. the title and the context
-  return make({ title: truncateChars(p.title, 200), text: TRUNCATED, facts: [{ name: '…', value: 'message cut (Teams allows 28 KB)' }] });
+  return make({ title: truncateChars(p.title, TEAMS_FACT_MIN_CHARS), text: TRUNCATED, facts: [{ name: '…', value: 'message cut (Teams allows 28 KB)' }] });
 }
 
 /**

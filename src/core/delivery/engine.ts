@@ -136,9 +136,42 @@ interface Job {
   done: boolean;
 }
 
+/** FIFO with O(1) push and shift (and unshift for retries, which go first). */
+class JobQueue {
+  private items: Job[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(job: Job): void {
+    this.items.push(job);
+  }
+  unshift(job: Job): void {
+    if (this.head > 0) this.items[--this.head] = job;
+    else this.items.unshift(job);
+  }
+  shift(): Job | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const job = this.items[this.head];
+    this.items[this.head++] = undefined as unknown as Job;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+  /** Removes and returns every job, in order. */
+  drain(): Job[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
 interface Lane {
   key: string;
-  queue: Job[];
+  queue: JobQueue;
   inFlight: Set<Job>;
   waiting: Set<Job>;
   nextSlotAt: number;
@@ -245,7 +278,7 @@ export class DeliveryEngine {
         this.clock.clearTimeout(lane.timer);
         delete lane.timer;
       }
-      for (const job of lane.queue.splice(0)) this.settleShutdown(job, 'the node stopped before this message was sent');
+      for (const job of lane.queue.drain()) this.settleShutdown(job, 'the node stopped before this message was sent');
       for (const job of [...lane.waiting]) {
         if (job.retryTimer !== undefined) this.clock.clearTimeout(job.retryTimer);
         lane.waiting.delete(job);
@@ -300,7 +333,7 @@ export class DeliveryEngine {
     let lane = this.lanes.get(key);
     if (!lane) {
       if (this.lanes.size >= 256) this.sweepIdleLanes();
-      lane = { key, queue: [], inFlight: new Set(), waiting: new Set(), nextSlotAt: 0, pausedUntil: 0 };
+      lane = { key, queue: new JobQueue(), inFlight: new Set(), waiting: new Set(), nextSlotAt: 0, pausedUntil: 0 };
       this.lanes.set(key, lane);
     }
     return lane;
