@@ -20,3 +20,5 @@ export {
   OtterScriptError,
 } from './core/otterscript';
 export type { CompiledTemplate, CompiledPredicate, DefaultTemplates, RenderOptions } from './core/otterscript';
+/** The record every output node sends as `msg.dispatch` (DESIGN.md, Messages). */
+export type { DispatchRecord, DispatchRequest, DispatchResponse, DispatchError, AttemptLogEntry, Channel } from './core/dispatch';
