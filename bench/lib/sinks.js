@@ -53,6 +53,8 @@ async function startSmtpSink() {
     secure: false,
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    // no reverse DNS per connection: it would slow down the peer (a connection per message) for nothing
+    disableReverseLookup: true,
     logger: false,
     size: 10 * 1024 * 1024,
     onConnect(session, cb) {
