@@ -221,6 +221,21 @@ test.describe('ProGet documented predicates', () => {
     throwsOtter(() => evaluatePredicate('$Compare(x, <, 9, true)', {}), /invalid number "x"/);
   });
 
+  test('$Compare parses numbers as .NET decimal.TryParse does', () => {
+    const cmp = (a, op, b) => renderTemplate(`$Compare("${a}", ${op}, "${b}")`, {});
+    assert.equal(cmp('1.50', '=', '1.5'), 'True');
+    assert.equal(cmp(' 007 ', '=', '7'), 'True', 'surrounding spaces and leading zeros');
+    assert.equal(cmp('-2', '<', '1'), 'True');
+    assert.equal(cmp('-0', '=', '0'), 'True');
+    assert.equal(cmp('+1,000.5', '>', '999'), 'True', 'sign and thousands separators');
+    assert.equal(cmp('.5', '<', '0.6'), 'True');
+    assert.equal(cmp('79228162514264337593543950335', '>', '1'), 'True', 'decimal.MaxValue');
+    assert.equal(cmp('79228162514264337593543950336', '<', '8'), 'True', 'beyond decimal: compared as strings');
+    assert.equal(cmp('1e5', '>', '2'), 'False', 'no exponents: compared as strings');
+    assert.equal(cmp('10', '>', '9'), 'True');
+    assert.equal(cmp('10', '>', '9a'), 'False', 'a non-number side: strings');
+  });
+
   test('implicit operands may hold spaces; quoted operands keep them', () => {
     assert.equal(evaluatePredicate('$PackageEvent == Status Changed', sampleEvent('package.status-changed').vars), true);
     assert.equal(evaluatePredicate('$x == " a "', { x: ' a ' }), true);
