@@ -199,8 +199,11 @@
         }
 
         function refresh() {
+            // the dialog may have closed without detach(): stop once the panel left the page
+            if (!detached && !$.contains(document.documentElement, panel[0])) { detached = true; }
             if (detached) { return; }
-            var source = editor.getValue();
+            var source;
+            try { source = editor.getValue(); } catch (e) { detached = true; return; }
             var mine = ++seq;
             lastEventType = select.val() || lastEventType;
             PN.preview(kind, source, select.val(), defaultTemplate).then(function (data) {
