@@ -366,6 +366,11 @@ test.describe('errors: unknown names are errors with line, column and excerpt', 
     assert.deepEqual(Object.keys(err.toJSON()).sort(), ['column', 'excerpt', 'line', 'message']);
   });
 
+  test('an unknown $name in a template suggests escaping it (e.g. Adaptive Card "$schema")', () => {
+    throwsOtter(() => renderTemplate('{"$schema": "x"}', pkg()), /Unknown variable \$schema \(for a literal "\$schema", escape the sigil: `\$schema\)/, 1, 3);
+    assert.equal(renderTemplate('{"`$schema": "x"}', pkg()), '{"$schema": "x"}');
+  });
+
   test('unknown function is a compile error', () => {
     throwsOtter(() => compileTemplate('x $PackageHash(sha1, hex)'), /Unknown function \$PackageHash/, 1, 3);
     throwsOtter(() => compileTemplate('$Eval($x)'), /\$Eval is not supported/);

@@ -37,6 +37,8 @@ function ordinal(n: number): string {
 
 class Compiler {
   private scope: Local[] = [];
+  /** Compiling a template (not a predicate): unknown-variable errors then suggest escaping. */
+  private inTemplate = false;
 
   constructor(private readonly src: string) {}
 
@@ -47,6 +49,7 @@ class Compiler {
   // ---------------------------------------------------------------- templates
 
   template(ast: TemplateAst): SFn {
+    this.inTemplate = true;
     return this.body(ast.body, 0);
   }
 
@@ -285,10 +288,12 @@ class Compiler {
       }
     }
     const scopeNames = this.scope.map((l) => l.sigil + l.name);
+    const inTemplate = this.inTemplate;
     const unknown = (ctx: Ctx): never => {
       const hint = suggest(name, [...Object.keys(ctx.vars), ...scopeNames.map((n) => n.slice(1))]);
+      const literal = inTemplate ? ` (for a literal "${sigil}${name}", escape the sigil: \`${sigil}${name})` : '';
       throw new OtterScriptError(
-        `Unknown variable ${sigil}${name}` + (hint ? `; did you mean ${sigil}${hint}?` : ''),
+        `Unknown variable ${sigil}${name}` + (hint ? `; did you mean ${sigil}${hint}?` : literal),
         src,
         pos,
       );
