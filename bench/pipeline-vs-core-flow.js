@@ -135,6 +135,12 @@ async function run(options = {}) {
       return { rate: (n / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
     }
 
+    if (options.only) {
+      // one side alone (for profiling: BENCH_CPU_PROF=<dir> node bench/pipeline-vs-core-flow.js --only ours)
+      const r = await measure(options.only, count * rounds);
+      detail(`  ${options.only}: ${round(r.rate)} ev/s, p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms`);
+      return result(`pipeline-${options.only}`, r.rate, NaN, 'events/s end to end', NaN);
+    }
     await measure('ours', Math.min(300, count));
     await measure('core', Math.min(300, count));
     const o = [];
@@ -174,7 +180,8 @@ async function run(options = {}) {
 
 module.exports = { run };
 if (require.main === module) {
-  run().then(
+  const i = process.argv.indexOf('--only');
+  run(i > 0 ? { only: process.argv[i + 1] } : {}).then(
     (r) => console.log(JSON.stringify(r)),
     (err) => {
       console.error(err);

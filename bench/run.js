@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run bench [-- --json] [--only name,name] [--rounds n] [--nr5]`: every benchmark against its
-// peer, each in a fresh process, one after the other. Human-readable table by default; with --json one
-// object per line on stdout: {"name","ours","peer","unit","ratio"} (ratio > 1 means we are better),
-// details (per-round figures, latencies, counts) on stderr. Benchmarks print; they never assert.
+// `npm run bench [-- --json] [--only name,name] [--rounds n] [--runs n] [--nr5]`: every benchmark
+// against its peer, each in a fresh process, one after the other. Each benchmark takes the median of
+// several rounds; --runs n repeats each benchmark in n fresh processes and reports the medians of
+// ours, peer and ratio over the runs. Human-readable table by default; with --json one object per line
+// on stdout: {"name","ours","peer","unit","ratio"} (ratio > 1 means we are better); details (per-round
+// figures, latencies, counts) go to stderr. Benchmarks print; they never assert.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
@@ -19,6 +21,7 @@ const only = opt('--only') ? new Set(opt('--only').split(',')) : undefined;
 const options = {};
 if (opt('--rounds')) options.rounds = Number(opt('--rounds'));
 if (args.includes('--nr5')) options.nr5 = true;
+const runs = Math.max(1, Number(opt('--runs') || 1));
 
 require(path.join(ROOT, 'scripts', 'ensure.js')).ensureReady();
 
@@ -58,6 +61,26 @@ function runOne(bench) {
 
 const pick = (r) => ({ name: r.name, ours: r.ours, peer: r.peer, unit: r.unit, ratio: r.ratio });
 
+function median(values) {
+  const s = values.filter((v) => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One line per result name: medians of ours, peer and ratio over the runs. */
+function combine(perRun) {
+  const byName = new Map();
+  for (const results of perRun) for (const r of results) byName.set(r.name, [...(byName.get(r.name) || []), r]);
+  return [...byName.values()].map((list) => {
+    if (list.length === 1) return list[0];
+    const round = (v, f) => (v === null ? v : Math.round(v * f) / f);
+    const med = (k) => median(list.map((r) => r[k]));
+    process.stderr.write(`   ${list[0].name} over ${list.length} runs: ratios ${list.map((r) => r.ratio).join(', ')}\n`);
+    return { ...list[0], ours: round(med('ours'), 100), peer: round(med('peer'), 100), ratio: round(med('ratio'), 1000) };
+  });
+}
+
 (async () => {
   const rows = [];
   let failed = 0;
@@ -67,17 +90,25 @@ const pick = (r) => ({ name: r.name, ours: r.ours, peer: r.peer, unit: r.unit, r
       process.stderr.write(`-- ${bench.name}: skipped (bench/${bench.file} is not there yet)\n`);
       continue;
     }
-    process.stderr.write(`-- ${bench.name}\n`);
     const t0 = Date.now();
-    const { code, results } = await runOne(bench);
-    if (code !== 0 || !results.length) {
-      failed++;
-      process.stderr.write(`-- ${bench.name}: FAILED (exit ${code})\n`);
-      continue;
+    const perRun = [];
+    for (let run = 1; run <= runs; run++) {
+      process.stderr.write(`-- ${bench.name}${runs > 1 ? ` (run ${run} of ${runs})` : ''}\n`);
+      const { code, results } = await runOne(bench);
+      if (code !== 0 || !results.length) {
+        failed++;
+        process.stderr.write(`-- ${bench.name}: FAILED (exit ${code})\n`);
+        continue;
+      }
+      for (const r of results) {
+        const extra = Object.keys(r).filter((k) => !['name', 'ours', 'peer', 'unit', 'ratio'].includes(k));
+        for (const k of extra) process.stderr.write(`   ${r.name} ${k}: ${JSON.stringify(r[k])}\n`);
+      }
+      perRun.push(results);
     }
+    if (!perRun.length) continue;
+    const results = combine(perRun);
     for (const r of results) {
-      const extra = Object.keys(r).filter((k) => !['name', 'ours', 'peer', 'unit', 'ratio'].includes(k));
-      for (const k of extra) process.stderr.write(`   ${r.name} ${k}: ${JSON.stringify(r[k])}\n`);
       if (json) process.stdout.write(JSON.stringify(pick(r)) + '\n');
       rows.push({ ...pick(r), target: results.length === 1 ? bench.target : undefined, seconds: Math.round((Date.now() - t0) / 1000) });
     }

