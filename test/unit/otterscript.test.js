@@ -341,6 +341,12 @@ test.describe('template grammar', () => {
     assert.equal(renderTemplate('<%if true{%>y<%}else{%>n<%}%>', {}), 'y');
   });
 
+  test('standalone tags: indented, with CRLF line ends; tags sharing a line with text are kept inline', () => {
+    assert.equal(renderTemplate('a\r\n   <% if true { %>  \r\nb\r\n\t<% } %>\r\nc', {}), 'a\r\nb\r\nc');
+    assert.equal(renderTemplate('x <% if true { %>\ny<% } %> z', {}), 'x \ny z');
+    assert.equal(renderTemplate('<% if false { %>\nhidden\n<% } %>', {}), '');
+  });
+
   test('loop variables shadow and are restored; the sigil must match the items', () => {
     const out = renderTemplate('<% foreach $x in @(1,2) { %><% foreach $x in @(a) { %>$x<% } %>$x<% } %>', {});
     assert.equal(out, 'a1a2');
