@@ -6,11 +6,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { ROOT, tmpDir } = require('../helpers/nr');
+const { tmpDir } = require('../helpers/nr');
+const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { sampleEvent } = require('../../dist/core/events');
 
-const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'history-runtime.js');
 const NOTIFIER = 'webhook-out-1';
 
 /** POST /dispatch → msg.dispatch / msg.event → notifier-history; its done() answers 200 (Complete node), an error 500. */
@@ -56,48 +55,6 @@ function dispatchRecord() {
     request: { method: 'POST', url: 'http://127.0.0.1:9/hook', headers: { 'Content-Type': 'application/json' }, body: '{}' },
     response: { status: seq % 3 === 0 ? 500 : 200, body: '' },
   };
-}
-
-/** Starts the fixture on `userDir`; resolves with its URLs once it printed its ready line. */
-function startChild(userDir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXTURE, userDir], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const info = { child, output: () => out + err };
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{"ready":true'));
-      if (line && !info.adminUrl) {
-        Object.assign(info, JSON.parse(line));
-        resolve(info);
-      }
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.once('exit', (code, signal) => {
-      info.exited = { code, signal };
-      if (!info.adminUrl) reject(new Error(`Node-RED exited before it was ready (${code ?? signal}):\n${out}${err}`));
-    });
-  });
-}
-
-function kill9(info) {
-  return new Promise((resolve) => {
-    if (info.exited) return resolve(info.exited);
-    info.child.once('exit', (code, signal) => resolve({ code, signal }));
-    info.child.kill('SIGKILL');
-  });
-}
-
-async function stopChild(info) {
-  if (info.exited) return;
-  const exited = new Promise((resolve) => info.child.once('exit', resolve));
-  info.child.kill('SIGTERM');
-  await exited;
 }
 
 async function getJson(url) {
