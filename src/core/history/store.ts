@@ -15,7 +15,7 @@ export const MAX_LIMIT = 10000;
 const DEFAULT_COMPACT_AFTER = 1000;
 const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
 /** Appends flushed together with one fsync, at most. */
-const MAX_BATCH = 512;
+const MAX_BATCH = 4096;
 
 /**
  * Journal lines (JSON, one per line):
@@ -39,6 +39,8 @@ interface NotifierState {
   total: number;
   /** oldest first; never longer than `limit` */
   records: HistoryEntry[];
+  /** ids of `records` */
+  ids: Set<string>;
 }
 
 type Op =
@@ -205,7 +207,7 @@ export class HistoryStore {
   private state(id: string, name: string, channel: string): NotifierState {
     let st = this.notifiers.get(id);
     if (!st) {
-      st = { id, name, channel, limit: this.defaultLimit, total: 0, records: [] };
+      st = { id, name, channel, limit: this.defaultLimit, total: 0, records: [], ids: new Set() };
       this.notifiers.set(id, st);
     }
     return st;
@@ -213,8 +215,9 @@ export class HistoryStore {
 
   private static trim(st: NotifierState): number {
     const excess = st.records.length - st.limit;
-    if (excess > 0) st.records.splice(0, excess);
-    return Math.max(0, excess);
+    if (excess <= 0) return 0;
+    for (const r of st.records.splice(0, excess)) st.ids.delete(r.id);
+    return excess;
   }
 
   /** Adds a record to memory (skipped if that record id is already kept: redeliveries may be reported twice). */
@@ -224,8 +227,9 @@ export class HistoryStore {
     const limit = validLimit(line.l);
     if (limit !== undefined) st.limit = limit;
     if (typeof line.b === 'string') st.keptBy = line.b;
-    if (st.records.some((x) => x.id === r.id)) return false;
+    if (st.ids.has(r.id)) return false;
     st.records.push(r);
+    st.ids.add(r.id);
     st.name = typeof r.notifier === 'string' && r.notifier !== '' ? r.notifier : st.name;
     st.channel = typeof r.channel === 'string' && (r.channel as string) !== '' ? r.channel : st.channel;
     if (line.s !== 1) st.total++;
