@@ -377,16 +377,17 @@ export class DeliveryEngine {
       }
       const job = lane.queue.shift()!;
       if (this.lane.ratePerSecond > 0) lane.nextSlotAt = now + 1000 / this.lane.ratePerSecond;
-      this.runAttempt(job);
+      // the slot is measured from the same instant the attempt records as its start
+      this.runAttempt(job, now);
     }
   }
 
-  private runAttempt(job: Job): void {
+  private runAttempt(job: Job, now?: number): void {
     const lane = job.lane;
     job.attempts += 1;
     const attempt = job.attempts;
     const controller = new AbortController();
-    const started = this.clock.now();
+    const started = now ?? this.clock.now();
     lane.inFlight.add(job);
     this.emit({ type: 'attempt', key: lane.key, attempt });
 

@@ -50,6 +50,7 @@ import {
 import type { ChannelDriver, Clock, EngineEvent, EngineOptions, RetryPolicy } from '../../core/delivery';
 import type { LastResult, NodeStatus } from '../../core/delivery/status';
 import { Redactor } from '../../core/redact';
+import { registerPreviewRoute } from './preview-route';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type RED = any;
@@ -149,6 +150,8 @@ const DEFAULT_POLICY_KEYS: ReadonlyArray<keyof RetryPolicy> = ['baseDelayMs', 'm
 
 /** Registers an output node type with the shared behaviour described above. */
 export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: OutputNodeDefinition<C>): void {
+  // the editor's template previews (subject, body, text, content…) need the route, whichever node types are installed
+  registerPreviewRoute(RED);
   function OutputNodeCtor(this: any, config: C) {
     RED.nodes.createNode(this, config);
     const node = this;
