@@ -317,6 +317,13 @@ test('admin API redeliver errors: unknown record or node 404, a node that cannot
   helper.getNode('out').redeliver = async () => assert.fail('must not be called');
   const noEvent = await helper.request().post('/notifier-history/out/noevent/redeliver').expect(409);
   assert.equal(noEvent.body.error, 'The record has no event to redeliver');
+  // a node that refuses the event
+  helper.getNode('out').redeliver = async () => {
+    throw new Error('msg.event is not a valid event: vars.PackageId is missing');
+  };
+  const refused = await helper.request().post(`/notifier-history/out/${withEvent.id}/redeliver`).expect(409);
+  assert.equal(refused.body.error, 'The node could not redeliver this record');
+  assert.equal(refused.body.details, 'msg.event is not a valid event: vars.PackageId is missing');
 });
 
 test('admin routes are registered once per runtime, each behind its notifier-history permission', () => {

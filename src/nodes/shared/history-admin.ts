@@ -212,7 +212,8 @@ export function registerAdminRoutes(RED: RED): void {
       try {
         result = await node.redeliver(entry.event, { redeliveryOf: recordId });
       } catch (err) {
-        return sendError(res, 502, 'redeliver_failed', 'Redelivery failed', (err as Error)?.message ?? String(err));
+        // a delivery failure resolves (as a failed record); a rejection means the node refused this event
+        return sendError(res, 409, 'redeliver_refused', 'The node could not redeliver this record', (err as Error)?.message ?? String(err));
       }
       // The output node also sends the result on its output (a history node wired after it keeps it); keep it here
       // too so that a notifier without a history node wired after it still gets it. The store skips the duplicate.
