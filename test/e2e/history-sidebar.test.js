@@ -60,6 +60,8 @@ test('the sidebar lists a notifier after a dispatch, shows its records, redelive
   assert.equal(await first.locator('.pn-history-outcome').textContent(), 'failed');
   assert.equal(await first.locator('.pn-history-status').textContent(), 'HTTP 400');
   assert.equal(await first.locator('.pn-history-attempts').textContent(), '1 attempt(s)');
+  assert.match(await first.locator('.pn-history-duration').textContent(), /^\d+ ms$|^\d+\.\d+ s$/);
+  assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="notifier-history"] .red-ui-palette-label').textContent(), 'history');
   assert.match(await first.locator('.pn-history-record-summary').textContent(), /MyCorp\.CoolUtils .*Promoted/);
   assert.match(await first.locator('.pn-history-error').textContent(), /400/);
   const firstId = await first.getAttribute('data-record-id');
