@@ -198,6 +198,15 @@ test('the event is kept with its record for redelivery; an oversized event is no
   assert.match(warnings.join('\n'), /larger than 4096 bytes/);
   const notEvent = await store.keep(record('e'), { hello: 'world' });
   assert.equal(notEvent.event, undefined);
+  const circular = { ...event, vars: { ...event.vars } };
+  circular.vars.self = circular;
+  const circularKept = await store.keep(record('e'), circular);
+  assert.equal(circularKept.event, undefined);
+  assert.match(warnings.join('\n'), /cannot be stored as JSON/);
+  // a record with odd values in its request still gets kept, bounded
+  const odd = record('e', { request: { method: 'POST', url: 'http://x', nested: { a: { b: { c: { d: { e: { f: { g: 'deep' } } } } } } } } });
+  odd.request.self = odd.request;
+  await store.keep(odd);
   await store.close();
   const again = await reopen(dir);
   assert.deepEqual(again.getRecord('e', kept.id).event, JSON.parse(JSON.stringify(event)));

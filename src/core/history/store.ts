@@ -392,9 +392,14 @@ export class HistoryStore {
     const entry: HistoryEntry = { ...record, keptAt: this.now().toISOString() };
     const ev = eventToKeep(event);
     if (ev) {
-      const json = JSON.stringify(ev);
-      if (Buffer.byteLength(json) <= this.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
-      else this.warn(`notifier-history: the event of record ${record.id} is larger than ${this.maxEventBytes} bytes and was not kept (it cannot be redelivered)`);
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(ev);
+      } catch (err) {
+        this.warn(`notifier-history: the event of record ${record.id} cannot be stored as JSON (${(err as Error).message}) and was not kept (it cannot be redelivered)`);
+      }
+      if (json !== undefined && Buffer.byteLength(json) <= this.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
+      else if (json !== undefined) this.warn(`notifier-history: the event of record ${record.id} is larger than ${this.maxEventBytes} bytes and was not kept (it cannot be redelivered)`);
     }
     const line: Extract<JournalLine, { t: 'r' }> = { t: 'r', n: record.notifierId, r: entry };
     const limit = validLimit(options.limit);
