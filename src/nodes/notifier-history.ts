@@ -4,7 +4,7 @@
 // read the same store (src/nodes/shared/history-admin.ts).
 import { HistoryInputError, MAX_LIMIT, DEFAULT_LIMIT } from '../core/history';
 import type { HistoryEntry, HistoryStore } from '../core/history';
-import { acquireStore, publishUpdate, registerAdminRoutes, releaseStore } from './shared/history-admin';
+import { acquireStore, forgetHistoryNode, publishUpdate, registerAdminRoutes, releaseStore, rememberHistoryNode } from './shared/history-admin';
 import type { RED } from './shared/history-admin';
 
 type Done = (err?: Error) => void;
@@ -45,6 +45,7 @@ export default function notifierHistory(RED: RED): void {
     if (parsed.error) node.error(`notifier-history: ${parsed.error}`);
     const store: HistoryStore = acquireStore(RED);
     let closed = false;
+    rememberHistoryNode(node.id, limit);
 
     const showStatus = (lastOutcome?: 'delivered' | 'failed') => {
       if (closed) return;
@@ -137,9 +138,10 @@ export default function notifierHistory(RED: RED): void {
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       // Removing the node keeps the data: clearing is the sidebar's (or the API's) explicit action.
       closed = true;
+      if (removed) forgetHistoryNode(node.id);
       releaseStore(store).then(
         () => done(),
         (err: Error) => {

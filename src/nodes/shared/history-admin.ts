@@ -90,6 +90,40 @@ export function publishUpdate(RED: RED, update: HistoryUpdate): void {
   }
 }
 
+/** The history nodes of this runtime (id → limit), kept after they stop so that records settling late still find them. */
+const historyNodes = new Map<string, number>();
+
+/** Called by every history node at start; `forgetHistoryNode` when it is deleted. */
+export function rememberHistoryNode(id: string, limit: number): void {
+  historyNodes.set(id, limit);
+}
+
+export function forgetHistoryNode(id: string): void {
+  historyNodes.delete(id);
+}
+
+/**
+ * Keeps a record that an output node produced while it was stopping. A full deploy or a stop closes every node
+ * before any of them finishes, so the output wire reaches no running history node: the record goes straight to the
+ * store, for each history node the output node is wired to (`wires` as in its config). Resolves with how many kept
+ * it. A record that also arrives through the wire (a "modified nodes" deploy) is kept once: the store skips
+ * duplicate record ids.
+ */
+export async function keepUnwiredRecord(RED: RED, record: unknown, event: unknown, wires: unknown): Promise<number> {
+  const ids = Array.isArray(wires) ? wires.flat().filter((id): id is string => typeof id === 'string' && historyNodes.has(id)) : [];
+  if (ids.length === 0) return 0;
+  const store = acquireStore(RED);
+  try {
+    for (const id of ids) {
+      const entry = await store.keep(record, event, { limit: historyNodes.get(id)!, keptBy: id });
+      publishUpdate(RED, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
+    }
+    return ids.length;
+  } finally {
+    await releaseStore(store);
+  }
+}
+
 export function isRedeliverable(node: unknown): node is RedeliverableNode {
   return typeof node === 'object' && node !== null && typeof (node as { redeliver?: unknown }).redeliver === 'function';
 }

@@ -51,6 +51,7 @@ import type { ChannelDriver, Clock, EngineEvent, EngineOptions, RetryPolicy } fr
 import type { LastResult, NodeStatus } from '../../core/delivery/status';
 import { Redactor } from '../../core/redact';
 import { registerPreviewRoute } from './preview-route';
+import { keepUnwiredRecord } from './history-admin';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type RED = any;
@@ -253,6 +254,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           try {
             const record = await run(event);
             msg.dispatch = record;
+            if (closing) {
+              // settled while the node stops (shutdown, or an attempt that ended in the grace period): the nodes
+              // after this one may be stopped already, so the history nodes it is wired to get the record directly
+              await keepUnwiredRecord(RED, record, event, config.wires).catch((err: Error) =>
+                node.warn(`${def.type}: could not keep a record in the history while stopping: ${err.message}`),
+              );
+            }
             send(msg);
             if (record.outcome === 'failed') done(new DispatchFailedError(record));
             else done();

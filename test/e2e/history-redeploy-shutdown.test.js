@@ -1,0 +1,45 @@
+'use strict';
+// A full deploy (or a stop) closes every node before any finishes, so the records of dispatches that end
+// while an output node stops (shutdown, or aborted after the grace period) cannot travel the wire to a
+// running history node. They must still be kept by the history node the output node is wired to.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { startRuntime } = require('../helpers/nr');
+const { startReceiver } = require('../helpers/receivers');
+const { sampleEvent } = require('../../dist/core/events');
+
+for (const deployType of ['full', 'nodes']) {
+  test(`a ${deployType} redeploy with 40 dispatches waiting keeps all 40 records in the history, each once`, async () => {
+    const rx = await startReceiver();
+    let served = 0;
+    rx.answer(() => (++served <= 2 ? { status: 200, delayMs: 50 } : { action: 'hang' }));
+    const flows = (name) => [
+      { id: 'tab1', type: 'tab', label: 'out' },
+      { id: 'w1', z: 'tab1', type: 'notifier-webhook', name, url: rx.url('/slow'), rate: '0', timeout: '30', wires: [['h1']] },
+      { id: 'h1', z: 'tab1', type: 'notifier-history', limit: 100, wires: [[]] },
+    ];
+    const rt = await startRuntime({ settings: { notifierDelivery: { closeGraceMs: 200 } } });
+    try {
+      await rt.deploy(flows('slow hook'));
+      const node = rt.RED.nodes.getNode('w1');
+      for (let n = 0; n < 40; n++) node.receive({ n, event: sampleEvent('package.added') });
+      while (rx.requests.length < 4) await new Promise((r) => setTimeout(r, 20));
+      await rt.deploy(flows('slow hook (edited)'), { 'Node-RED-Deployment-Type': deployType });
+
+      let body;
+      const deadline = Date.now() + 10_000;
+      do {
+        await new Promise((r) => setTimeout(r, 50));
+        const res = await fetch(`${rt.adminUrl}/notifier-history/w1?limit=1000`);
+        body = res.status === 200 ? await res.json() : { records: [] };
+      } while (body.records.length < 40 && Date.now() < deadline);
+      assert.equal(body.records.length, 40, 'every dispatch has a record');
+      assert.equal(new Set(body.records.map((r) => r.id)).size, 40, 'no record is kept twice');
+      assert.equal(body.records.filter((r) => r.outcome === 'delivered').length, 2);
+      assert.equal(body.records.filter((r) => r.error?.code === 'shutdown').length, 38);
+    } finally {
+      await rt.stop();
+      await rx.close();
+    }
+  });
+}
