@@ -54,7 +54,7 @@ test('redeliver through the route sends to the receiver again and adds a record 
   assert.equal(res.body.record.outcome, 'delivered');
   assert.equal(res.body.record.redeliveryOf, first.id);
   assert.notEqual(res.body.record.id, first.id);
-  assert.equal(res.body.record.request.headers.Authorization, '[redacted]');
+  assert.equal(res.body.record.request.headers.Authorization, '<redacted>');
 
   assert.equal(rx.requests.length, 2, 'the receiver got the event again');
   assert.equal(rx.requests[1].body, rx.requests[0].body, 'the same content was sent again');

@@ -98,7 +98,7 @@ test('60 dispatches to one notifier keep exactly the latest 50, sent back newest
   await dispatchAll(records.map((dispatch) => ({ dispatch, event: sampleEvent('package.added') })));
   const msg = await query({ notifier: 'Webhook A' });
   assert.deepEqual(msg.payload.map((r) => r.id), records.slice(10).map((r) => r.id).reverse());
-  assert.equal(msg.payload[0].request.headers.Authorization, '[redacted]');
+  assert.equal(msg.payload[0].request.headers.Authorization, '<redacted>');
   assert.equal(msg.payload[0].event.type, 'package.added');
   const byId = await query({ notifier: 'out1' });
   assert.equal(byId.payload.length, 50);

@@ -1,15 +1,11 @@
 import type { DispatchRecord } from '../dispatch';
+import { REDACTED, MAX_REQUEST_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, isSensitiveHeader, redactUrl as redactUrlOnly } from '../redact';
 
-/** Value put in place of anything secret. */
-export const REDACTED = '[redacted]';
-
-/** Header names whose values are secret wherever they appear (Authorization, signatures, cookies, keys, tokens). */
-const SECRET_HEADER = /authorization|signature|cookie|token|secret|password|passwd|api[-_]?key|x-hub-signature|session|credential/i;
-/** Query parameters that carry secrets (Teams Workflows' `sig`, generic token/key/secret parameters). */
-const SECRET_PARAM = /^(sig|signature|token|access_token|key|api[-_]?key|apikey|secret|password|pass|pwd|code|auth|authorization|client_secret)$/i;
-
-export const MAX_REQUEST_BODY = 64 * 1024;
-export const MAX_RESPONSE_BODY = 4 * 1024;
+// The output nodes redact every record already (src/core/redact.ts); the store applies the same rules again
+// before anything reaches the disk, with the same marker, and bounds every field.
+export { REDACTED };
+export const MAX_REQUEST_BODY = MAX_REQUEST_BODY_BYTES;
+export const MAX_RESPONSE_BODY = MAX_RESPONSE_BODY_BYTES;
 const MAX_STRING = 16 * 1024;
 const MAX_ATTEMPTS_LOGGED = 50;
 
@@ -19,37 +15,14 @@ export function redactHeaders(headers: unknown): Record<string, string> | undefi
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
     const text = Array.isArray(value) ? value.map(String).join(', ') : String(value ?? '');
-    out[name] = SECRET_HEADER.test(name) && text !== '' ? REDACTED : cut(text, MAX_STRING);
+    out[name] = isSensitiveHeader(name) && text !== '' ? REDACTED : cut(text, MAX_STRING);
   }
   return out;
 }
 
-/** Masks credentials in a URL: user info, secret query parameters, and Slack webhook path secrets. */
+/** Masks credentials in a URL (user info, secret query parameters, Slack webhook tokens), bounded in length. */
 export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return cut(url, 2048);
-  }
-  let changed = false;
-  if (u.password) {
-    u.password = 'redacted';
-    changed = true;
-  }
-  for (const key of [...u.searchParams.keys()]) {
-    if (SECRET_PARAM.test(key) && u.searchParams.get(key) !== REDACTED) {
-      u.searchParams.set(key, REDACTED);
-      changed = true;
-    }
-  }
-  // Slack incoming webhooks: https://hooks.slack.com/services/T000/B000/<secret>
-  const slack = /^(\/services\/[^/]+\/[^/]+\/)([^/]+)$/.exec(u.pathname);
-  if (slack && /(^|\.)slack\.com$/i.test(u.hostname) && slack[2] !== encodeURIComponent(REDACTED)) {
-    u.pathname = slack[1] + REDACTED;
-    changed = true;
-  }
-  return cut(changed ? u.toString() : url, 2048);
+  return cut(redactUrlOnly(url), 2048);
 }
 
 function cut(text: string, max: number): string {
