@@ -150,15 +150,18 @@ export = function register(RED: RED): void {
       return codes.length === 0 || codes.includes(event.type);
     }
 
-    function emit(event: NotifierEvent, msg?: Record<string, any>): void {
-      const out = msg ?? { _msgid: RED.util.generateId() };
-      out.event = event;
-      out.payload = structuredClone(event.vars);
-      out.topic = event.type;
+    /** Puts the event on a message (msg.event, msg.payload = a copy of its variables, msg.topic) and counts it. */
+    function accept(event: NotifierEvent, msg: Record<string, any>): Record<string, any> {
+      msg.event = event;
+      msg.payload = structuredClone(event.vars);
+      msg.topic = event.type;
       counts.accepted++;
       lastType = event.type;
       showStatus();
-      node.send(out);
+      return msg;
+    }
+    function emit(event: NotifierEvent): void {
+      node.send(accept(event, { _msgid: RED.util.generateId() }));
     }
     node.emitEvent = (event: NotifierEvent): boolean => {
       if (!selected(event)) return false;
@@ -184,13 +187,7 @@ export = function register(RED: RED): void {
           showStatus();
           return done();
         }
-        msg.event = event;
-        msg.payload = structuredClone(event.vars);
-        msg.topic = event.type;
-        counts.accepted++;
-        lastType = event.type;
-        showStatus();
-        send(msg);
+        send(accept(event, msg));
         done();
       } catch (err) {
         counts.rejected++;

@@ -7,32 +7,7 @@ const net = require('node:net');
 const { Webhook } = require('standardwebhooks');
 const { startRuntime } = require('../helpers/nr');
 
-const SEED = {
-  'package.promoted': { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: 'Promoted', user: 'API', feed: 'internal-utils' },
-  'sca.noncompliant-package': {
-    package: 'MyCorp.CoolUtils',
-    version: '3.2.0-pre.1',
-    result: 'Noncompliant',
-    details: 'Vulnerability (PGV-2358804); Package is Unlisted',
-    feed: 'internal-utils',
-  },
-  'sca.new-vulnerability': {
-    packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }],
-    vulnerabilityId: 'PGV-2245804',
-    summary: 'Improper Handling of Exceptional Conditions in Newtonsoft.Json',
-    severity: 'High',
-    score: '7.5',
-  },
-  'sca.build-issues-opened': {
-    issues: [
-      { Sequence: '1', Detail: 'Noncompliant package (PGV-892418)' },
-      { Sequence: '4', Detail: 'Noncompliant package (MIT License)' },
-    ],
-    buildNumber: '25.4.2',
-    releaseNumber: 'v25-Q4',
-    projectName: 'XAPUtil.Web',
-  },
-};
+const { SEED } = require('../helpers/seed');
 const SECRET = 'whsec_' + Buffer.from('an-endpoint-secret-of-32-bytes!!').toString('base64');
 
 function freePort() {

@@ -5,47 +5,12 @@ const assert = require('node:assert/strict');
 const { Webhook } = require('standardwebhooks');
 const { testHelper, nodeModule } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
+const { progetExample } = require('../helpers/seed');
 const { sampleEvent, EVENT_TYPES, eventTypeInfo } = require('../../dist/core/events');
 const { githubSignature } = require('../../dist/core/channels/webhook');
 
 const helper = testHelper();
 const webhookNode = nodeModule('notifier-webhook');
-
-/** The seed's "Example Output" for each default body, for the sample events. */
-function progetExample(code) {
-  const info = eventTypeInfo(code);
-  if (info.category === 'package') {
-    return { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: info.shortLabel, user: 'API', feed: 'internal-utils' };
-  }
-  switch (code) {
-    case 'sca.noncompliant-package':
-      return {
-        package: 'MyCorp.CoolUtils',
-        version: '3.2.0-pre.1',
-        result: 'Noncompliant',
-        details: 'Vulnerability (PGV-2358804); Package is Unlisted',
-        feed: 'internal-utils',
-      };
-    case 'sca.new-vulnerability':
-      return {
-        packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }],
-        vulnerabilityId: 'PGV-2245804',
-        summary: 'Improper Handling of Exceptional Conditions in Newtonsoft.Json',
-        severity: 'High',
-        score: '7.5',
-      };
-    default:
-      return {
-        issues: [
-          { Sequence: '1', Detail: 'Noncompliant package (PGV-892418)' },
-          { Sequence: '4', Detail: 'Noncompliant package (MIT License)' },
-        ],
-        buildNumber: '25.4.2',
-        releaseNumber: 'v25-Q4',
-        projectName: 'XAPUtil.Web',
-      };
-  }
-}
 
 function flow(props = {}) {
   return [

@@ -3,32 +3,13 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { normalizeEvent, sampleEvent, EVENT_TYPES, EventValidationError, resolveEventName } = require('../../dist');
 
-// The seed's four "Default Content" example outputs (ProGet's documentation).
+const { SEED: BY_TYPE } = require('../helpers/seed');
+
 const SEED = {
-  package: { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: 'Promoted', user: 'API', feed: 'internal-utils' },
-  noncompliant: {
-    package: 'MyCorp.CoolUtils',
-    version: '3.2.0-pre.1',
-    result: 'Noncompliant',
-    details: 'Vulnerability (PGV-2358804); Package is Unlisted',
-    feed: 'internal-utils',
-  },
-  vulnerability: {
-    packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }],
-    vulnerabilityId: 'PGV-2245804',
-    summary: 'Improper Handling of Exceptional Conditions in Newtonsoft.Json',
-    severity: 'High',
-    score: '7.5',
-  },
-  build: {
-    issues: [
-      { Sequence: '1', Detail: 'Noncompliant package (PGV-892418)' },
-      { Sequence: '4', Detail: 'Noncompliant package (MIT License)' },
-    ],
-    buildNumber: '25.4.2',
-    releaseNumber: 'v25-Q4',
-    projectName: 'XAPUtil.Web',
-  },
+  package: BY_TYPE['package.promoted'],
+  noncompliant: BY_TYPE['sca.noncompliant-package'],
+  vulnerability: BY_TYPE['sca.new-vulnerability'],
+  build: BY_TYPE['sca.build-issues-opened'],
 };
 
 function issuesOf(fn) {

@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const api = require('../../dist/index.js');
+const { progetExample } = require('../helpers/seed');
 const os = require('../../dist/core/otterscript');
 const { sampleEvent } = require('../../dist/core/events');
 
@@ -34,13 +35,7 @@ function throwsOtter(fn, re, line, column) {
 test.describe('default webhook contents render to the seed example outputs', () => {
   test('package event body (with $PackageEvent)', () => {
     const out = renderTemplate(defaultTemplates('package.promoted').webhook, pkg());
-    assert.deepEqual(JSON.parse(out), {
-      package: 'MyCorp.CoolUtils',
-      version: '3.2.0-pre.1',
-      event: 'Promoted',
-      user: 'API',
-      feed: 'internal-utils',
-    });
+    assert.deepEqual(JSON.parse(out), progetExample('package.promoted'));
     assert.match(defaultTemplates('package.deleted').webhook, /event: \$PackageEvent/);
   });
 
@@ -50,37 +45,17 @@ test.describe('default webhook contents render to the seed example outputs', () 
   });
 
   test('noncompliant package body', () => {
-    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.noncompliant-package').webhook, nonc())), {
-      package: 'MyCorp.CoolUtils',
-      version: '3.2.0-pre.1',
-      result: 'Noncompliant',
-      details: 'Vulnerability (PGV-2358804); Package is Unlisted',
-      feed: 'internal-utils',
-    });
+    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.noncompliant-package').webhook, nonc())), progetExample('sca.noncompliant-package'));
   });
 
   test('new vulnerability body keeps the score a string', () => {
     const out = renderTemplate(defaultTemplates('sca.new-vulnerability').webhook, vuln());
-    assert.deepEqual(JSON.parse(out), {
-      packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }],
-      vulnerabilityId: 'PGV-2245804',
-      summary: 'Improper Handling of Exceptional Conditions in Newtonsoft.Json',
-      severity: 'High',
-      score: '7.5',
-    });
+    assert.deepEqual(JSON.parse(out), progetExample('sca.new-vulnerability'));
     assert.match(out, /"score":"7\.5"/);
   });
 
   test('issues opened on build body', () => {
-    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.build-issues-opened').webhook, build())), {
-      issues: [
-        { Sequence: '1', Detail: 'Noncompliant package (PGV-892418)' },
-        { Sequence: '4', Detail: 'Noncompliant package (MIT License)' },
-      ],
-      buildNumber: '25.4.2',
-      releaseNumber: 'v25-Q4',
-      projectName: 'XAPUtil.Web',
-    });
+    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.build-issues-opened').webhook, build())), progetExample('sca.build-issues-opened'));
   });
 
   test('$ToJson escapes like .NET (non-ASCII and HTML-sensitive characters as \\u escapes)', () => {

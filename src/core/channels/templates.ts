@@ -5,16 +5,10 @@
  * which the dispatcher records as code `template`).
  */
 import type { EventCode, Vars } from '../events';
+import type { DefaultTemplates } from '../otterscript/defaults';
 
+export type { DefaultTemplates };
 export type Template = (vars: Vars) => string;
-
-export interface DefaultTemplates {
-  webhook: string;
-  emailSubject: string;
-  emailBody: string;
-  slack: string;
-  teams: { title: string; text: string };
-}
 
 export interface TemplateKit {
   compile(source: string): Template;
