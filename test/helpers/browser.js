@@ -61,7 +61,7 @@ async function importFlow(page, flow) {
   await page.dispatchEvent('#red-ui-clipboard-dialog-import-text', 'keyup');
   await page.click('#red-ui-clipboard-dialog-ok');
   // loose nodes (no tab) stick to the mouse until placed: click on the canvas
-  if (!flow.some((n) => n.type === 'tab')) await page.mouse.click(600, 400);
+  if (!flow.some((n) => n.type === 'tab')) await page.mouse.click(480, 330);
 }
 
 /** Clicks Deploy (confirming the "not properly configured" dialog when it shows) and waits for it. */
