@@ -105,6 +105,7 @@ async function run(options = {}) {
       const latencies = [];
       const statuses = {};
       let next = 0;
+      const cpu0 = await rt.call('cpu');
       const t0 = nowMs();
       await Promise.all(
         Array.from({ length: workers }, async () => {
@@ -130,9 +131,10 @@ async function run(options = {}) {
         }),
       );
       const elapsed = nowMs() - t0;
+      const cpuMs = (await rt.call('cpu')) - cpu0;
       const expected = which === 'ours' ? 202 : 200;
       if (statuses[expected] !== n) throw new Error(`${which}: unexpected answers ${JSON.stringify(statuses)}`);
-      return { rate: (n / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+      return { rate: (n / elapsed) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (cpuMs / n) * 1000 };
     }
 
     if (options.only) {
@@ -159,17 +161,18 @@ async function run(options = {}) {
       c.push(b);
       ratios.push(a.rate / b.rate);
       detail(
-        `  pipeline-vs-core-flow round ${i + 1}: ours ${round(a.rate)} ev/s p50 ${round(a.p50)} ms p99 ${round(a.p99)} ms;` +
-          ` core ${round(b.rate)} ev/s p50 ${round(b.p50)} ms p99 ${round(b.p99)} ms; ratio ${round(a.rate / b.rate, 3)}`,
+        `  pipeline-vs-core-flow round ${i + 1}: ours ${round(a.rate)} ev/s p50 ${round(a.p50)} ms p99 ${round(a.p99)} ms ${round(a.cpuUs)} µs CPU/event;` +
+          ` core ${round(b.rate)} ev/s p50 ${round(b.p50)} ms p99 ${round(b.p99)} ms ${round(b.cpuUs)} µs CPU/event; ratio ${round(a.rate / b.rate, 3)}`,
       );
     }
     const med = (arr, k) => median(arr.map((x) => x[k]));
     detail(
-      `  pipeline-vs-core-flow medians (${workers} workers, ${count} events x ${rounds} rounds): ours ${round(med(o, 'rate'))} ev/s, p50 ${round(med(o, 'p50'))} ms, p99 ${round(med(o, 'p99'))} ms;` +
-        ` core ${round(med(c, 'rate'))} ev/s, p50 ${round(med(c, 'p50'))} ms, p99 ${round(med(c, 'p99'))} ms`,
+      `  pipeline-vs-core-flow medians (${workers} workers, ${count} events x ${rounds} rounds): ours ${round(med(o, 'rate'))} ev/s, p50 ${round(med(o, 'p50'))} ms, p99 ${round(med(o, 'p99'))} ms, ${round(med(o, 'cpuUs'))} µs CPU/event;` +
+        ` core ${round(med(c, 'rate'))} ev/s, p50 ${round(med(c, 'p50'))} ms, p99 ${round(med(c, 'p99'))} ms, ${round(med(c, 'cpuUs'))} µs CPU/event (Node-RED process)`,
     );
     const r = result('pipeline-vs-core-flow', med(o, 'rate'), med(c, 'rate'), `events/s end to end (${workers} in flight)`, median(ratios));
     r.latency = { ours: { p50: round(med(o, 'p50')), p99: round(med(o, 'p99')) }, peer: { p50: round(med(c, 'p50')), p99: round(med(c, 'p99')) }, unit: 'ms' };
+    r.cpuPerEvent = { ours: round(med(o, 'cpuUs')), peer: round(med(c, 'cpuUs')), unit: 'µs of the Node-RED process' };
     return r;
   } finally {
     agent.destroy();

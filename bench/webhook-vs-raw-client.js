@@ -30,22 +30,30 @@ async function run(options = {}) {
     ]);
     const body = defaultBody();
     const headers = { 'Content-Type': 'application/json', 'User-Agent': 'bench-raw-client' };
+    const cpu = { ours: [], peer: [] };
     const ours = async (n) => {
       const before = sink.byPath['/ours'] || 0;
+      const c0 = await rt.call('cpu');
       const r = await rt.call('feed', { nodeId: 'wh', count: n, window: 64 });
+      cpu.ours.push((((await rt.call('cpu')) - c0) / n) * 1000);
       const got = (sink.byPath['/ours'] || 0) - before;
       if (r.timedOut || (r.outcomes.delivered || 0) !== n || got !== n) throw new Error(`webhook round incomplete: ${JSON.stringify(r.outcomes)}, receiver got ${got} of ${n}`);
       return (n / r.elapsedMs) * 1000;
     };
     const peer = async (n) => {
       const before = sink.byPath['/raw'] || 0;
+      const c0 = await rt.call('cpu');
       const r = await rt.call('raw', { url: sink.url('/raw'), count: n, concurrency, body, headers });
+      cpu.peer.push((((await rt.call('cpu')) - c0) / n) * 1000);
       const got = (sink.byPath['/raw'] || 0) - before;
       if (got !== n) throw new Error(`raw round incomplete: ${JSON.stringify(r.statuses)}`);
       return (n / r.elapsedMs) * 1000;
     };
-    await ours(Math.min(500, count));
-    await peer(Math.min(500, count));
+    // warm-up (JIT, sockets), not counted
+    await ours(count);
+    await peer(count);
+    cpu.ours.length = 0;
+    cpu.peer.length = 0;
     const o = [];
     const p = [];
     const ratios = [];
@@ -63,7 +71,10 @@ async function run(options = {}) {
       ratios.push(a / b);
       detail(`  webhook-vs-raw-client round ${i + 1}: ours ${round(a)}/s, raw client ${round(b)}/s, ratio ${round(a / b, 3)}`);
     }
-    return result('webhook-vs-raw-client', median(o), median(p), 'deliveries/s (4 in flight, keep-alive)', median(ratios));
+    detail(`  webhook-vs-raw-client: CPU per delivery (Node-RED process): ours ${round(median(cpu.ours))} µs, raw client ${round(median(cpu.peer))} µs`);
+    const r = result('webhook-vs-raw-client', median(o), median(p), 'deliveries/s (4 in flight, keep-alive)', median(ratios));
+    r.cpuPerDelivery = { ours: round(median(cpu.ours)), peer: round(median(cpu.peer)), unit: 'µs' };
+    return r;
   } finally {
     await rt.stop();
     await sink.close();

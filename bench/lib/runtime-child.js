@@ -190,6 +190,11 @@ const commands = {
   raw,
   burst,
   memory: () => memory(),
+  /** CPU time used by this process so far (user + system), in ms */
+  cpu: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  },
   gc: () => {
     if (global.gc) {
       global.gc();
