@@ -7,11 +7,13 @@
 const { startChildRuntime } = require('./lib/child-runtime');
 const { startSmtpSink } = require('./lib/sinks');
 const { median, result, detail, round } = require('./lib/stats');
+const { ensurePeers } = require('./lib/nodes');
 
 async function run(options = {}) {
   const rounds = options.rounds ?? 5;
   const count = options.count ?? 500;
   const window = options.window ?? 16;
+  ensurePeers();
   const smtp = await startSmtpSink();
   const rt = await startChildRuntime({ nr5: options.nr5 });
   try {

@@ -1,51 +1,36 @@
 'use strict';
-// Which directories a benchmark or reliability runtime loads nodes from: the package itself (its
-// package.json "node-red" section) plus, for node types that are compiled under dist/nodes/ but not
-// (yet) declared in package.json, a small generated module that loads them from dist/. Node-RED would
-// refuse a type registered twice, so only the undeclared ones are added.
+// Which directories a benchmark runtime loads nodes from: this package (its package.json "node-red"
+// section) and the peers it is measured against that are not part of Node-RED itself.
+//
+// node-red-node-email (the peer of the email benchmark) is installed on demand into .dev/peers/ rather
+// than as a devDependency: its bundled dependencies (utf7 wants semver ~5.3.0 but the bundle carries
+// 5.7.2) make `npm ci` refuse the lock file on a clean machine.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const PEERS = path.join(ROOT, '.dev', 'peers');
+const PEER_PACKAGES = { 'node-red-node-email': '5.2.5' };
 
-/** Node types compiled under dist/nodes (one file per type). */
-function compiledTypes() {
-  const dir = path.join(ROOT, 'dist', 'nodes');
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /^notifier-[a-z-]+\.js$/.test(f))
-    .map((f) => f.replace(/\.js$/, ''));
+function peerDir(name) {
+  return path.join(PEERS, 'node_modules', name);
 }
 
-function declaredTypes() {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  return Object.keys((pkg['node-red'] && pkg['node-red'].nodes) || {});
+/** Installs the peer node modules that are missing (from the npm registry, once; .dev/ is git-ignored). */
+function ensurePeers() {
+  const missing = Object.entries(PEER_PACKAGES).filter(([name]) => !fs.existsSync(path.join(peerDir(name), 'package.json')));
+  if (!missing.length) return;
+  fs.mkdirSync(PEERS, { recursive: true });
+  if (!fs.existsSync(path.join(PEERS, 'package.json'))) fs.writeFileSync(path.join(PEERS, 'package.json'), '{"private":true}\n');
+  const specs = missing.map(([name, version]) => `${name}@${version}`);
+  process.stderr.write(`bench: installing peers ${specs.join(', ')} into ${path.relative(ROOT, PEERS)}\n`);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev', ...specs], { cwd: PEERS, stdio: 'inherit' });
 }
 
-let shimDir;
-/** [ROOT] plus, when needed, a generated module for the undeclared compiled types. */
+/** [ROOT] plus the installed peer modules. */
 function nodesDirs() {
-  const declared = new Set(declaredTypes());
-  const missing = compiledTypes().filter((t) => !declared.has(t));
-  if (!missing.length) return [ROOT];
-  if (!shimDir) {
-    shimDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pn-shim-'));
-    const nodes = {};
-    // config nodes first (notifier-smtp), so that nodes using them find the type
-    missing.sort((a, b) => (a === 'notifier-smtp' ? -1 : b === 'notifier-smtp' ? 1 : a.localeCompare(b)));
-    for (const type of missing) {
-      const target = path.join(ROOT, 'dist', 'nodes', `${type}.js`);
-      fs.writeFileSync(
-        path.join(shimDir, `${type}.js`),
-        `'use strict';\nconst m = require(${JSON.stringify(target)});\nmodule.exports = m.default || m;\n`,
-      );
-      nodes[type] = `${type}.js`;
-    }
-    fs.writeFileSync(path.join(shimDir, 'package.json'), JSON.stringify({ name: 'pn-bench-undeclared-nodes', version: '0.0.0', 'node-red': { nodes } }));
-  }
-  return [ROOT, shimDir];
+  return [ROOT, ...Object.keys(PEER_PACKAGES).map(peerDir).filter((d) => fs.existsSync(path.join(d, 'package.json')))];
 }
 
-module.exports = { ROOT, nodesDirs, compiledTypes, declaredTypes };
+module.exports = { ROOT, nodesDirs, ensurePeers };
