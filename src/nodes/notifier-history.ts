@@ -16,6 +16,9 @@ interface HistoryNodeConfig {
   limit?: string | number;
 }
 
+/** Least time between two status updates of a history node. */
+const STATUS_INTERVAL_MS = 250;
+
 /** The query topic: a message with `topic: "history"` asks for the records (or the notifiers). */
 export const QUERY_TOPIC = 'history';
 
@@ -47,7 +50,7 @@ export default function notifierHistory(RED: RED): void {
     let closed = false;
     rememberHistoryNode(node.id, limit);
 
-    const showStatus = (lastOutcome?: 'delivered' | 'failed') => {
+    const renderStatus = (lastOutcome?: 'delivered' | 'failed') => {
       if (closed) return;
       const notifiers = store.notifiersKeptBy(node.id);
       const count = notifiers.reduce((n, s) => n + s.kept, 0);
@@ -61,6 +64,26 @@ export default function notifierHistory(RED: RED): void {
         shape: 'dot',
         text: RED._(outcome === 'failed' ? 'notifier-history.status.lastFailed' : 'notifier-history.status.lastDelivered', { count }),
       });
+    };
+
+    // At most one status update per STATUS_INTERVAL_MS: under a burst of records, counting the kept records
+    // and translating the text for each one costs more than keeping them.
+    let statusTimer: NodeJS.Timeout | undefined;
+    let pendingOutcome: 'delivered' | 'failed' | undefined;
+    let lastStatusAt = 0;
+    const showStatus = (lastOutcome?: 'delivered' | 'failed') => {
+      pendingOutcome = lastOutcome ?? pendingOutcome;
+      if (statusTimer || closed) return;
+      const wait = Math.max(0, lastStatusAt + STATUS_INTERVAL_MS - Date.now());
+      const flush = () => {
+        statusTimer = undefined;
+        lastStatusAt = Date.now();
+        const outcome = pendingOutcome;
+        pendingOutcome = undefined;
+        renderStatus(outcome);
+      };
+      if (wait === 0) flush();
+      else statusTimer = setTimeout(flush, wait);
     };
 
     // Apply this node's limit to the notifiers it keeps (a lower limit trims them now), then show what is kept.
@@ -141,6 +164,8 @@ export default function notifierHistory(RED: RED): void {
     node.on('close', (removed: boolean, done: () => void) => {
       // Removing the node keeps the data: clearing is the sidebar's (or the API's) explicit action.
       closed = true;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
       if (removed) forgetHistoryNode(node.id);
       releaseStore(store).then(
         () => done(),
