@@ -156,8 +156,9 @@ export class HttpTransport {
     const headers: Record<string, string> = { ...req.headers };
     const names = Object.keys(headers).map((k) => k.toLowerCase());
     if (!names.includes('user-agent')) headers['User-Agent'] = USER_AGENT;
-    const body = req.body !== undefined && method !== 'HEAD' ? Buffer.from(req.body, 'utf8') : undefined;
-    if (body && !names.includes('content-length')) headers['Content-Length'] = String(body.length);
+    // a string body goes out with the headers in one write (a Buffer would take a second one)
+    const body = req.body !== undefined && method !== 'HEAD' ? req.body : undefined;
+    if (body !== undefined && !names.includes('content-length')) headers['Content-Length'] = String(Buffer.byteLength(body, 'utf8'));
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const fail = (err: unknown) => {
         if (ctx.signal.aborted) return reject(new HttpTransportError('ERR_CANCELED', 'the attempt was aborted'));
@@ -182,7 +183,8 @@ export class HttpTransport {
       }
       request.on('timeout', () => request.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
       request.on('error', fail);
-      request.end(body);
+      if (body !== undefined) request.end(body, 'utf8');
+      else request.end();
     });
     // read every answer (HEAD and 204 included) to its end, so that the socket goes back to the pool
     const { body: raw, truncated } = await readLimited(decoded(res), this.maxResponseBytes, ctx.signal);

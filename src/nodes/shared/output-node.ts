@@ -171,7 +171,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     const pending = new Set<Promise<unknown>>();
 
     const showStatus = (status: NodeStatus) => {
-      const key = JSON.stringify(status);
+      const key = `${status.fill}|${status.shape}|${status.text}`;
       if (key === shown) return;
       shown = key;
       node.status(status);
