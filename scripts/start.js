@@ -75,6 +75,8 @@ async function main() {
       const creds = demoCredentials(n, sinks);
       const out = { ...n, z: n.type === 'tab' ? undefined : n.z || tab.id };
       if (n.type === 'notifier-smtp') Object.assign(out, { host: HOST, port: String(sinks.smtp.port), security: 'none', authType: 'none' });
+      // the demo's webhook points at the HTTP sink, wherever SINK_HTTP_PORT put it
+      if (n.type === 'notifier-webhook' && typeof n.url === 'string') out.url = n.url.replace(/^http:\/\/127\.0\.0\.1:1881/, sinks.http.url);
       if (creds) out.credentials = creds;
       return out;
     });
