@@ -588,38 +588,35 @@ class Parser {
   }
 
   private or(i: number, end: number): { pred: Pred; next: number } {
-    const first = this.and(i, end);
-    const items: Pred[] = [first.pred];
-    let next = first.next;
-    let pos = -1;
-    for (;;) {
-      const j = this.skipWs(next, end);
-      if (j + 1 < end && this.c(j) === C.pipe && this.c(j + 1) === C.pipe) {
-        if (pos < 0) pos = j;
-        const right = this.and(j + 2, end);
-        items.push(right.pred);
-        next = right.next;
-        continue;
-      }
-      return items.length === 1 ? first : { pred: { k: 'or', pos, items }, next };
-    }
+    return this.chain(i, end, 'or', C.pipe, (a, b) => this.and(a, b));
   }
 
   private and(i: number, end: number): { pred: Pred; next: number } {
-    const first = this.unary(i, end);
+    return this.chain(i, end, 'and', C.amp, (a, b) => this.unary(a, b));
+  }
+
+  /** `operand (op operand)*` for the doubled operator character `ch` (`||`, `&&`), as one n-ary node. */
+  private chain(
+    i: number,
+    end: number,
+    k: 'and' | 'or',
+    ch: number,
+    operand: (i: number, end: number) => { pred: Pred; next: number },
+  ): { pred: Pred; next: number } {
+    const first = operand(i, end);
     const items: Pred[] = [first.pred];
     let next = first.next;
     let pos = -1;
     for (;;) {
       const j = this.skipWs(next, end);
-      if (j + 1 < end && this.c(j) === C.amp && this.c(j + 1) === C.amp) {
+      if (j + 1 < end && this.c(j) === ch && this.c(j + 1) === ch) {
         if (pos < 0) pos = j;
-        const right = this.unary(j + 2, end);
+        const right = operand(j + 2, end);
         items.push(right.pred);
         next = right.next;
         continue;
       }
-      return items.length === 1 ? first : { pred: { k: 'and', pos, items }, next };
+      return items.length === 1 ? first : { pred: { k, pos, items } as Pred, next };
     }
   }
 
