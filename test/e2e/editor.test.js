@@ -106,3 +106,37 @@ test('every node edit dialog opens and closes cleanly', async (t) => {
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('node labels say what the node does, from the message catalogue', async (t) => {
+  const page = await editor(t);
+  if (!page) return;
+  const labels = await page.evaluate(() => {
+    const label = (type, props) => {
+      const def = RED.nodes.getType(type);
+      return def.label.call(Object.assign({ type, _def: def, _: def._ }, props));
+    };
+    return {
+      slack: label('notifier-slack', { name: 'ops' }),
+      teams: label('notifier-teams', { name: 'security' }),
+      webhook: label('notifier-webhook', { url: 'https://hooks.example.com/x', method: 'PUT' }),
+      email: label('notifier-email', { to: 'devteam@corp.local' }),
+      event: label('notifier-event', { path: '/proget/events' }),
+      score: label('notifier-condition', { mode: 'score', minScore: '7.5', feeds: '' }),
+      smtp: label('notifier-smtp', { host: 'smtp.corp.local', port: '587', security: 'starttls' }),
+    };
+  });
+  assert.deepEqual(
+    { slack: labels.slack, teams: labels.teams, webhook: labels.webhook, email: labels.email, event: labels.event, smtp: labels.smtp },
+    {
+      slack: 'Slack: ops',
+      teams: 'Teams: security',
+      webhook: 'PUT hooks.example.com',
+      email: 'Email: devteam@corp.local',
+      event: 'POST /proget/events',
+      smtp: 'smtp.corp.local:587',
+    },
+  );
+  assert.match(labels.score, /score >= 7\.5/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
