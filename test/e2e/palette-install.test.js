@@ -11,7 +11,15 @@ const { ROOT, startRuntime, tmpDir } = require('../helpers/nr');
 
 const pkg = require(path.join(ROOT, 'package.json'));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+// The machine's npm, as a user has it: under `npm test` the PATH starts with node_modules/.bin, where Node-RED
+// 5's bundled npm (a devDependency's) would answer instead and run the `prepare` build on pack, rewriting
+// dist/ while other test files load it; npm's own npm_* settings are not handed down either.
+const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+npmEnv.PATH = (process.env.PATH || '')
+  .split(path.delimiter)
+  .filter((p) => !p.includes(`node_modules${path.sep}.bin`))
+  .join(path.delimiter);
+Object.assign(npmEnv, { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_ignore_scripts: 'true' });
 
 let rt;
 let userDir;
