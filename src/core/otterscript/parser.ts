@@ -449,17 +449,25 @@ class Parser {
     for (;;) {
       const lit = this.literal(j, end);
       items.push(lit.expr);
-      j = this.skipWs(lit.next, end);
-      const ch = this.c(j);
-      if (j < end && ch === C.comma) {
-        j = this.skipWs(j + 1, end);
-        if (j < end && this.c(j) === C.rparen) break; // trailing comma
-        continue;
-      }
-      if (j < end && ch === C.rparen) break;
-      this.fail(`Expected "," or ")" in the list, found ${this.describe(j, end)}`, j);
+      const sep = this.separator(lit.next, end, 'list');
+      j = sep.next;
+      if (sep.closed) break;
     }
     return { expr: { k: 'list', pos: i, items }, next: j + 1 };
+  }
+
+  /**
+   * After an item of a list or map literal: a `,` (then the next item, or `)` for a trailing comma) or `)`.
+   * `next` is the position of the next item, or of the closing `)` when `closed`.
+   */
+  private separator(i: number, end: number, what: 'list' | 'map'): { next: number; closed: boolean } {
+    let j = this.skipWs(i, end);
+    if (j < end && this.c(j) === C.comma) {
+      j = this.skipWs(j + 1, end);
+      return { next: j, closed: j < end && this.c(j) === C.rparen };
+    }
+    if (j < end && this.c(j) === C.rparen) return { next: j, closed: true };
+    return this.fail(`Expected "," or ")" in the ${what}, found ${this.describe(j, end)}`, j);
   }
 
   private mapLiteral(i: number, end: number): Scanned {
@@ -488,15 +496,9 @@ class Parser {
       if (j >= end || this.c(j) !== C.colon) this.fail(`Expected ":" after the map key "${key}", found ${this.describe(j, end)}`, j);
       const lit = this.literal(this.skipWs(j + 1, end), end);
       entries.push({ key, pos: keyPos, value: lit.expr });
-      j = this.skipWs(lit.next, end);
-      const ch = this.c(j);
-      if (j < end && ch === C.comma) {
-        j = this.skipWs(j + 1, end);
-        if (j < end && this.c(j) === C.rparen) break; // trailing comma
-        continue;
-      }
-      if (j < end && ch === C.rparen) break;
-      this.fail(`Expected "," or ")" in the map, found ${this.describe(j, end)}`, j);
+      const sep = this.separator(lit.next, end, 'map');
+      j = sep.next;
+      if (sep.closed) break;
     }
     return { expr: { k: 'map', pos: i, entries }, next: j + 1 };
   }
