@@ -26,6 +26,23 @@
                 editors[f].destroy();
             });
         },
+        /** oneditsave / oneditcancel / oneditresize of a dialog whose editors openEditors put on node._pnEditors */
+        saveDialog: function (node) {
+            if (node._pnEditors) { window.PackageNotifiersOutput.saveEditors(node._pnEditors); }
+            delete node._pnEditors;
+        },
+        cancelDialog: function (node) {
+            if (node._pnEditors) { window.PackageNotifiersOutput.closeEditors(node._pnEditors); }
+            delete node._pnEditors;
+        },
+        /** grows the editor of `field` into the room the dialog has left */
+        resizeDialog: function (node, field, size) {
+            var ed = $("#node-input-" + field + "-editor");
+            var used = 0;
+            $("#dialog-form>div").each(function () { if ($(this).is(":visible")) { used += $(this).outerHeight(true); } });
+            ed.css("height", Math.max(140, ed.height() + size.height - used) + "px");
+            if (node._pnEditors && node._pnEditors[field]) { node._pnEditors[field].resize(); }
+        },
         closeEditors: function (editors) {
             Object.keys(editors).forEach(function (f) { editors[f].destroy(); });
         },
