@@ -71,8 +71,13 @@ test('npm start serves the editor with the demo flow; a posted event reaches the
     assert.ok(shown, 'the event shows in the debug sidebar');
     assert.match(String(shown.msg), /package\.promoted/);
     assert.ok(sinksSeen(), `every output delivered to the local sinks:\n${out.slice(-3000)}`);
-    const history = await (await fetch(`${base}/notifier-history`)).json();
-    assert.equal(history.notifiers.filter((n) => n.lastOutcome === 'delivered').length, 4, 'four notifiers delivered, in the history');
+    // the history keeps each record once it is on disk, just after the delivery: wait for the fourth
+    let delivered = 0;
+    for (const stop = Date.now() + 10000; delivered < 4 && Date.now() < stop; await new Promise((r) => setTimeout(r, 50))) {
+      const history = await (await fetch(`${base}/notifier-history`)).json();
+      delivered = history.notifiers.filter((n) => n.lastOutcome === 'delivered').length;
+    }
+    assert.equal(delivered, 4, 'four notifiers delivered, in the history');
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
