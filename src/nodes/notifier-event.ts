@@ -6,8 +6,11 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENT_CODES, EventValidationError, isEventCode, normalizeEvent, sampleEvent } from '../core/events';
 import type { EventCode, NotifierEvent } from '../core/events';
-import { DEFAULT_MAX_BYTES, DeliveryIdCache, handleIntake } from '../core/intake';
-import type { IntakeAuth, IntakeRequest } from '../core/intake';
+import { DEFAULT_MAX_BYTES, handleIntake } from '../core/intake';
+import type { IntakeAuth, IntakeRequest, IntakeResponse } from '../core/intake';
+import type { FileStore, SeenIds } from '../core/store';
+import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
+import { sendTracked } from './shared/tracker';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type RED = any;
@@ -121,7 +124,6 @@ export = function register(RED: RED): void {
     let lastType = '';
     const { codes, unknown } = parseEvents(config.events);
     const maxBytes = Number(config.maxBytes) > 0 ? Math.floor(Number(config.maxBytes)) : DEFAULT_MAX_BYTES;
-    const dedupe = new DeliveryIdCache();
     const authMode = config.auth ?? 'none';
     const secret: string | undefined = node.credentials?.secret || undefined;
     let configError: string | undefined;
@@ -162,6 +164,69 @@ export = function register(RED: RED): void {
     }
     function emit(event: NotifierEvent): void {
       node.send(accept(event, { _msgid: RED.util.generateId() }));
+    }
+
+    // ---- durable intake: the seen ids in the store, and the answer once the flow has stored the event ----
+    const { ackTimeoutMs } = intakeSettings(RED);
+    let store: FileStore | undefined;
+    let seen: Promise<SeenIds> | undefined;
+    /** deliveries being handled, by the sender's id: a repeat arriving meanwhile waits for the first one's answer */
+    const inFlight = new Map<string, Promise<IntakeResponse>>();
+    let storeDown = false;
+    const seenIds = (): Promise<SeenIds> => {
+      if (!seen) {
+        try {
+          store ??= acquireNotifierStore(RED);
+          seen = store.seenIds();
+        } catch (err) {
+          seen = Promise.reject(err);
+        }
+        seen.catch(() => {
+          seen = undefined;
+        });
+      }
+      return seen;
+    };
+    function storeStatus(down: boolean, why?: string): void {
+      if (down === storeDown) return;
+      storeDown = down;
+      if (down) {
+        node.status({ fill: 'red', shape: 'ring', text: 'store unavailable' });
+        node.error(`notifier-event: events are refused (503) while the store cannot keep them: ${why ?? 'unknown error'}`);
+      } else {
+        node.log('notifier-event: the store keeps events again');
+        showStatus();
+      }
+    }
+
+    /** Emits an accepted event and answers once the flow has stored it (202), could not (503), or took too long. */
+    async function acceptHttp(answer: IntakeResponse & { event: NotifierEvent }, seenIds: SeenIds): Promise<IntakeResponse> {
+      const event = answer.event;
+      const msg = accept(event, { _msgid: RED.util.generateId() });
+      const tree = await sendTracked(RED, msg as { _msgid: string }, () => node.send(msg), ackTimeoutMs);
+      if (tree.storeError) {
+        storeStatus(true, tree.storeError.message);
+        counts.accepted--;
+        return {
+          status: 503,
+          body: { error: 'store unavailable', details: `the event was not stored, so it is not accepted; send it again later (${tree.storeError.message})` },
+        };
+      }
+      storeStatus(false);
+      if (answer.dedupId) {
+        await seenIds.add(answer.dedupId).catch((err: Error) => node.warn(`notifier-event: could not record delivery id ${answer.dedupId} as seen: ${err.message}`));
+      }
+      if (!tree.completed) {
+        return {
+          status: 202,
+          body: {
+            id: event.id,
+            stored: false,
+            details: `accepted, but the flow did not finish with the event within ${ackTimeoutMs} ms (a node that does not call done()?), so it may not be stored yet`,
+          },
+        };
+      }
+      return { status: 202, body: { id: event.id } };
     }
     node.emitEvent = (event: NotifierEvent): boolean => {
       if (!selected(event)) return false;
@@ -217,7 +282,29 @@ export = function register(RED: RED): void {
           }
           intake.rawBody = raw;
         }
-        const answer = handleIntake(intake, { auth, events: codes, maxBytes, dedupe });
+        let dedupe: SeenIds;
+        try {
+          dedupe = await seenIds();
+        } catch (err) {
+          storeStatus(true, (err as Error).message);
+          return sendJson(res, 503, { error: 'store unavailable', details: `the event cannot be stored now: ${(err as Error).message}` });
+        }
+        let answer = handleIntake(intake, { auth, events: codes, maxBytes, dedupe });
+        const key = answer.dedupId;
+        const earlier = key !== undefined ? inFlight.get(key) : undefined;
+        if (earlier) {
+          // the same delivery is being handled: answer as it is answered (a repeat is never emitted twice)
+          const first = await earlier;
+          answer = first.status === 202 ? { status: 202, body: { id: first.body.id, duplicate: true } } : first;
+        } else if (answer.event) {
+          const pending = acceptHttp(answer as IntakeResponse & { event: NotifierEvent }, dedupe);
+          if (key !== undefined) inFlight.set(key, pending);
+          try {
+            answer = await pending;
+          } finally {
+            if (key !== undefined) inFlight.delete(key);
+          }
+        }
         if (answer.status >= 400) {
           counts.rejected++;
           showStatus();
@@ -226,7 +313,6 @@ export = function register(RED: RED): void {
           showStatus();
         }
         sendJson(res, answer.status, answer.body);
-        if (answer.event) emit(answer.event);
       } catch (err) {
         node.error(`notifier-event: could not handle a request: ${(err as Error).message}`);
         sendJson(res, 500, { error: 'internal error', details: (err as Error).message });
@@ -308,7 +394,11 @@ export = function register(RED: RED): void {
       showStatus('grey', `POST ${routePath}`.slice(0, 30));
     }
 
-    node.on('close', (_removed: boolean, done: Done) => {
+    node.on('close', (_removed: boolean, closed: Done) => {
+      const done = () => {
+        if (store) releaseNotifierStore(store).then(() => closed(), () => closed());
+        else closed();
+      };
       if (sharedPath) {
         const s = shared();
         if (s.endpoints.get(sharedPath)?.nodeId === node.id) s.endpoints.delete(sharedPath);

@@ -180,7 +180,9 @@ test('Standard Webhooks signing verifies with the standardwebhooks library; webh
       assert.match(req.headers['webhook-timestamp'], /^\d+$/);
     }
     assert.equal(a.headers['webhook-id'], b.headers['webhook-id'], 'same webhook-id on the retry');
-    assert.equal(a.headers['webhook-id'], event.id);
+    assert.equal(a.headers['webhook-id'], rec.id, 'the webhook-id is the dispatch id (its delivery id)');
+    assert.equal(a.headers['x-notifier-delivery'], rec.id, 'X-Notifier-Delivery carries the same id');
+    assert.equal(b.headers['x-notifier-delivery'], rec.id);
     assert.throws(() => wh.verify(a.body + ' ', a.headers), 'a changed body does not verify');
     assert.equal(rec.request.headers['webhook-signature'], '<redacted>');
     assert.ok(!JSON.stringify(rec).includes(secret.slice(6)));

@@ -8,7 +8,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { NotifierEvent } from '../events';
 import { ConfigError, checkHttpUrl, choiceProperty, numberProperty, textProperty } from '../delivery/config';
-import type { ChannelDriver, PreparedDispatch } from '../delivery/dispatcher';
+import type { ChannelDriver, PreparedDispatch, PrepareContext } from '../delivery/dispatcher';
 import { PrepareError } from '../delivery/dispatcher';
 import type { EngineOptions } from '../delivery/engine';
 import { HttpTransport, httpAttempt } from '../delivery/http';
@@ -58,10 +58,16 @@ export function githubSignature(secret: string, body: string): string {
   return 'sha256=' + createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('hex');
 }
 
-/** The `webhook-id`: the event id (stable across retries and redeliveries) when it is a safe token, else a hash of it. */
-export function webhookMessageId(event: NotifierEvent): string {
-  if (/^[A-Za-z0-9_-]{1,128}$/.test(event.id)) return event.id;
-  return 'evt_' + createHash('sha256').update(event.id).digest('hex').slice(0, 32);
+/** The header that carries a dispatch's delivery id on every webhook request (as GitHub's `X-GitHub-Delivery`). */
+export const DELIVERY_HEADER = 'X-Notifier-Delivery';
+
+/**
+ * The delivery id sent as `X-Notifier-Delivery` and, when signing, `webhook-id`: the dispatch id (one per dispatch,
+ * the same for every attempt and across restarts) when it is a safe token, else a hash of it.
+ */
+export function deliveryId(dispatchId: string): string {
+  if (/^[A-Za-z0-9_-]{1,128}$/.test(dispatchId)) return dispatchId;
+  return 'dlv_' + createHash('sha256').update(dispatchId).digest('hex').slice(0, 32);
 }
 
 interface CompiledHeader {
@@ -128,7 +134,7 @@ export function createWebhookChannel(
 
   const driver: ChannelDriver = {
     channel: 'webhook',
-    prepare(event: NotifierEvent): PreparedDispatch {
+    prepare(event: NotifierEvent, ctx: PrepareContext): PreparedDispatch {
       const vars = event.vars;
       const renderedUrl = url(vars).trim();
       let parsed: URL;
@@ -148,7 +154,9 @@ export function createWebhookChannel(
       const body = content ? content(vars) : sendsBody ? defaults.get(event.type, 'webhook')(vars) : undefined;
       if (body !== undefined && !hasHeader('content-type')) reqHeaders['Content-Type'] = 'application/json';
       if (authHeader) reqHeaders.Authorization = authHeader;
-      const msgId = webhookMessageId(event);
+      // one id per dispatch, the same for all its attempts (across restarts): receivers drop repeats by it
+      const msgId = deliveryId(ctx.dispatchId);
+      reqHeaders[DELIVERY_HEADER] = msgId;
       const request: HttpRequest = { method, url: parsed.toString(), headers: reqHeaders, ...(body !== undefined ? { body } : {}) };
       const shown: HttpRequest = { ...request, headers: { ...reqHeaders } };
       if (standardKey) {

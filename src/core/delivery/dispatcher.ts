@@ -29,7 +29,7 @@ import type { Channel, DispatchError, DispatchRecord, DispatchRequest, DispatchR
 import { summarizeEvent } from '../dispatch';
 import type { NotifierEvent } from '../events';
 import { MAX_REQUEST_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, Redactor, cutUtf8 } from '../redact';
-import type { AttemptFn, AttemptResult, DeliveryEngine } from './engine';
+import type { AttemptFn, AttemptResult, DeliveryEngine, RetryState } from './engine';
 import type { RetryPolicy } from './policy';
 
 export interface PreparedDispatch {
@@ -85,6 +85,14 @@ export interface DispatcherOptions {
 
 export interface DispatchOptions {
   redeliveryOf?: string;
+  /** the dispatch's id when it has one already (an outbox entry): its delivery id for every attempt */
+  id?: string;
+  /** when the dispatch was accepted (clock ms), if earlier than now */
+  startedAt?: number;
+  /** attempts already made (an outbox entry resumed after a restart or redeploy) */
+  resume?: RetryState;
+  /** called when the dispatch starts waiting to retry */
+  onRetryWait?: (state: RetryState) => void;
 }
 
 /** Maps an error thrown while preparing to the record's error. */
@@ -169,8 +177,8 @@ export class Dispatcher {
 
   /** Prepares, delivers and records one dispatch. Never rejects. */
   async dispatch(event: NotifierEvent, options: DispatchOptions = {}): Promise<DispatchRecord> {
-    const id = this.newId();
-    const startedAt = new Date(this.engine.clock.now());
+    const id = options.id ?? this.newId();
+    const startedAt = new Date(options.startedAt ?? this.engine.clock.now());
     const meta = {
       id,
       notifier: this.notifier,
@@ -190,6 +198,8 @@ export class Dispatcher {
       attempt: prepared.attempt,
       ...(prepared.policy ? { policy: prepared.policy } : {}),
       ...(prepared.classifyError ? { classifyError: prepared.classifyError } : {}),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.onRetryWait ? { onRetryWait: options.onRetryWait } : {}),
     });
     const r = this.redactor;
     const record: DispatchRecord = {
@@ -204,7 +214,7 @@ export class Dispatcher {
       outcome: outcome.outcome,
       attempts: outcome.attempts,
       startedAt: startedAt.toISOString(),
-      durationMs: outcome.durationMs,
+      durationMs: options.startedAt !== undefined ? Math.max(0, this.engine.clock.now() - startedAt.getTime()) : outcome.durationMs,
       request: redactRequest(prepared.request, r),
       attemptLog: outcome.attemptLog.map((a) => (a.error !== undefined ? { ...a, error: cutMessage(r.text(a.error), 500) } : { ...a })),
     };

@@ -65,6 +65,21 @@ export interface DeliveryJob {
    * network error codes are retryable, anything else is permanent (`internal`).
    */
   classifyError?: (err: unknown) => AttemptResult;
+  /**
+   * Resumes a job stored earlier (the outbox, after a restart or redeploy): the attempts already made, their
+   * log, and when the next attempt is due (clock ms; a time past or absent means now).
+   */
+  resume?: RetryState;
+  /** Called when the job starts waiting to retry, with what a store needs to resume it (see `resume`). */
+  onRetryWait?: (state: RetryState) => void;
+}
+
+/** Where a job stands between two attempts. */
+export interface RetryState {
+  attempts: number;
+  log: AttemptLogEntry[];
+  /** clock ms when the next attempt is due */
+  dueAt?: number;
 }
 
 export interface DeliveryOutcome {
@@ -258,7 +273,14 @@ export class DeliveryEngine {
       );
     }
     return new Promise<DeliveryOutcome>((resolve) => {
-      const job: Job = { spec, policy, lane, startedAt, attempts: 0, log: [], resolve, done: false };
+      const resume = spec.resume;
+      const attempts = resume && Number.isInteger(resume.attempts) && resume.attempts > 0 ? resume.attempts : 0;
+      const job: Job = { spec, policy, lane, startedAt, attempts, log: resume ? [...resume.log] : [], resolve, done: false };
+      const wait = resume?.dueAt !== undefined ? resume.dueAt - startedAt : 0;
+      if (wait > 0) {
+        this.waitToRetry(job, wait);
+        return;
+      }
       lane.queue.push(job);
       this.emit({ type: 'queued', key: lane.key });
       this.pump(lane);
@@ -468,6 +490,18 @@ export class DeliveryEngine {
       delayMs = backoffDelay(job.attempts, job.policy, this.clock.random());
     }
     entry.delayMs = delayMs;
+    if (job.spec.onRetryWait) {
+      try {
+        job.spec.onRetryWait({ attempts: job.attempts, log: job.log, dueAt: now + delayMs });
+      } catch {
+        // persisting the wait is best effort: the job still retries in this process
+      }
+    }
+    this.waitToRetry(job, delayMs);
+  }
+
+  /** Parks a job until its next attempt is due (then it goes before new work of its destination). */
+  private waitToRetry(job: Job, delayMs: number): void {
     const lane = job.lane;
     lane.waiting.add(job);
     this.emit({ type: 'retry-wait', key: lane.key, attempt: job.attempts, delayMs });

@@ -27,6 +27,7 @@ export type {
   EngineOptions,
   EngineStats,
   LaneOptions,
+  RetryState,
 } from './engine';
 export {
   HttpTransport,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 
 /** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
 export async function appendDurably(file: string, text: string): Promise<void> {
-  const fh = await fs.open(file, 'a');
+  const fh = await fs.open(file, 'a', 0o600);
   try {
     await fh.write(text);
     await fh.datasync();
@@ -33,7 +33,7 @@ export async function syncDir(dir: string): Promise<void> {
  */
 export async function rewriteAtomically(file: string, write: (put: (chunk: string) => Promise<void>) => Promise<void>): Promise<void> {
   const tmp = `${file}.tmp`;
-  const fh = await fs.open(tmp, 'w');
+  const fh = await fs.open(tmp, 'w', 0o600);
   try {
     let buffer = '';
     const put = async (chunk: string): Promise<void> => {

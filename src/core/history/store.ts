@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { DispatchRecord } from '../dispatch';
 import type { NotifierEvent } from '../events';
 import { appendDurably, readLines, rewriteAtomically, syncDir } from './journal';
+import { ensurePrivateDir } from '../store/writer';
 import { redactRecord } from './redact';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage, StoreStats } from './types';
 import { eventToKeep, validateDispatch } from './validate';
@@ -126,7 +127,8 @@ export class HistoryStore {
 
   private async load(): Promise<void> {
     try {
-      await fs.mkdir(this.dir, { recursive: true });
+      await ensurePrivateDir(this.dir);
+      await fs.chmod(this.file, 0o600).catch(() => undefined);
       // A compaction interrupted before its rename leaves a partial temp file; the journal itself is intact.
       await fs.rm(`${this.file}.tmp`, { force: true });
     } catch (err) {
@@ -318,6 +320,8 @@ export class HistoryStore {
         await this.write(text);
         this.prefixNewline = false;
       } catch (err) {
+        // part of the text may be on disk: the next write starts on a line of its own, so no record joins a torn one
+        this.prefixNewline = true;
         const e = new HistoryStoreError(`notifier-history: could not write to ${this.file}: ${(err as Error).message}`, { cause: err });
         for (const op of batch) op.reject(e);
         continue;
@@ -345,7 +349,7 @@ export class HistoryStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // The directory was removed under us: recreate it (the records in memory are rewritten at the next compaction).
-      await fs.mkdir(this.dir, { recursive: true });
+      await ensurePrivateDir(this.dir);
       this.fileSynced = false;
       await appendDurably(this.file, text);
     }
@@ -389,6 +393,12 @@ export class HistoryStore {
   async keep(dispatch: unknown, event?: unknown, options: KeepOptions = {}): Promise<HistoryEntry> {
     this.assertOpen();
     const record: DispatchRecord = redactRecord(validateDispatch(dispatch, this.now));
+    // a record reported twice (by the output node while it stops, or again after a restart) is kept once
+    const existing = this.notifiers.get(record.notifierId);
+    if (existing?.ids.has(record.id)) {
+      const kept = existing.records.find((r) => r.id === record.id);
+      if (kept) return kept;
+    }
     const entry: HistoryEntry = { ...record, keptAt: this.now().toISOString() };
     const ev = eventToKeep(event);
     if (ev) {

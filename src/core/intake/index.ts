@@ -23,8 +23,14 @@ export interface IntakeConfig {
   /** event codes to emit; empty = all */
   events: readonly EventCode[];
   maxBytes: number;
-  dedupe: DeliveryIdCache;
+  /** the event ids accepted before (a repeat is answered 202 `duplicate` and not emitted) */
+  dedupe?: SeenCheck;
   now?: () => number;
+}
+
+/** What intake asks of the accepted ids: the caller adds an id once the event is safe (stored). */
+export interface SeenCheck {
+  has(id: string): boolean;
 }
 
 export interface IntakeResponse {
@@ -32,10 +38,19 @@ export interface IntakeResponse {
   body: Record<string, unknown>;
   /** the accepted event, to emit; absent for errors, ignored types and duplicates */
   event?: NotifierEvent;
+  /**
+   * The sender's id of this delivery (Standard Webhooks `webhook-id`, GitHub's `X-GitHub-Delivery`, an `id` in the
+   * body): record it as seen once the event is stored, so that a repeat is not emitted again.
+   */
+  dedupId?: string;
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 function header(req: IntakeRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -46,13 +61,21 @@ function fail(status: number, error: string, details?: unknown): IntakeResponse 
   return { status, body: details === undefined ? { error } : { error, details } };
 }
 
-/** Remembers delivery ids for a while so a re-sent delivery is not emitted twice. Bounded. */
-export class DeliveryIdCache {
+/** Remembers delivery ids for a while, in memory, so a re-sent delivery is not emitted twice. Bounded. */
+export class DeliveryIdCache implements SeenCheck {
   private readonly seen = new Map<string, number>();
   constructor(
     private readonly ttlMs = 10 * 60 * 1000,
     private readonly max = 10_000,
+    private readonly clock: () => number = Date.now,
   ) {}
+  has(id: string): boolean {
+    const at = this.seen.get(id);
+    return at !== undefined && this.clock() - at < this.ttlMs;
+  }
+  add(id: string): void {
+    this.checkAndAdd(id, this.clock());
+  }
   /** true when the id was seen within the TTL; records it otherwise */
   checkAndAdd(id: string, now: number): boolean {
     const at = this.seen.get(id);
@@ -232,8 +255,10 @@ export function handleIntake(req: IntakeRequest, cfg: IntakeConfig): IntakeRespo
   if (cfg.events.length && !cfg.events.includes(event.type)) {
     return { status: 202, body: { id: event.id, ignored: `event type ${event.type} is not selected in this node` } };
   }
-  if (deliveryId && cfg.dedupe.checkAndAdd(deliveryId, now)) {
+  const bodyId = isRecord(decoded.value) && typeof decoded.value.id === 'string' && decoded.value.id !== '' ? decoded.value.id : undefined;
+  const dedupId = deliveryId ?? bodyId;
+  if (dedupId && cfg.dedupe?.has(dedupId)) {
     return { status: 202, body: { id: event.id, duplicate: true } };
   }
-  return { status: 202, body: { id: event.id }, event };
+  return { status: 202, body: { id: event.id }, event, ...(dedupId ? { dedupId } : {}) };
 }

@@ -21,20 +21,31 @@
  * ```
  *
  * and gets, for free:
- * - `on('input', (msg, send, done))`: checks `msg.event` (clear error when missing or invalid),
- *   dispatches, sends `msg` with `msg.dispatch` (msg.event kept), then `done()` or `done(err)` for a
- *   failure (Catch nodes see it; the error carries `record`);
- * - the status: queued count, sending, last result (under 20 characters, never a secret);
- * - close `(removed, done)`: intake stops, attempts in flight get a grace period, the rest is
- *   recorded as failed (`shutdown`) and still sent on the output; no timer survives;
- * - `node.redeliver(event, { redeliveryOf })` → `Promise<DispatchRecord>`: dispatches again and sends
- *   the resulting msg on the output (the history node calls it);
+ * - `on('input', (msg, send, done))`: checks `msg.event` (clear error when missing or invalid), stores the
+ *   dispatch in the node's **outbox** and calls `done()` once it is on disk (`done(err)` with code
+ *   `store_unavailable` when the store cannot keep it: the event node then answers 503; a full outbox is a
+ *   recorded `queue_full` failure);
+ * - delivery from the outbox, under the engine's policy; each dispatch keeps one id (its delivery id) for all its
+ *   attempts, and waiting retries are stored with their due time, so restarts, redeploys and SIGKILL lose nothing
+ *   (an attempt in flight at a crash is made again: at-least-once);
+ * - the result: a message with `msg.dispatch` (and `msg.event`, and the other properties of the message that
+ *   brought the event) sent on the output, a failure also to Catch nodes; the dispatch leaves the outbox once that
+ *   message has been handled by the flow (the history node wired after it has kept it);
+ * - the status: stored and queued count, sending, last result (under 20 characters, never a secret);
+ * - close `(removed, done)`: intake stops, attempts in flight get a grace period; what is left stays in the outbox
+ *   for the node's next start (with its new configuration, if it changed); a removed node records what it had
+ *   left as failed (`removed`) in the history; no timer survives;
+ * - `node.redeliver(event, { redeliveryOf })` → `Promise<DispatchRecord>`: dispatches again through the outbox and
+ *   sends the resulting msg on the output (the history node calls it);
  * - a config error (ConfigError from build) shows in the status and the log at deploy, and every
  *   message then fails with code `config` (recorded, never silently dropped).
  *
  * Runtime settings (settings.js), all optional: `notifierDelivery: { baseDelayMs, maxDelayMs,
- * maxRetryAfterMs, queueSize, closeGraceMs }` tune the shared policy; tests may also pass `clock`.
+ * maxRetryAfterMs, queueSize, closeGraceMs }` tune the shared policy (`queueSize`: dispatches held in memory per
+ * node; the rest waits in the outbox); `notifierStore` and `notifierIntake` (src/nodes/shared/store.ts); tests may
+ * also pass `clock`.
  */
+import { randomUUID } from 'node:crypto';
 import type { Channel, DispatchRecord } from '../../core/dispatch';
 import { normalizeEvent } from '../../core/events';
 import type { NotifierEvent } from '../../core/events';
@@ -50,8 +61,12 @@ import {
 import type { ChannelDriver, Clock, EngineEvent, EngineOptions, RetryPolicy } from '../../core/delivery';
 import type { LastResult, NodeStatus } from '../../core/delivery/status';
 import { Redactor } from '../../core/redact';
+import { StoreFullError } from '../../core/store';
+import type { FileStore, Outbox, OutboxEntry } from '../../core/store';
 import { registerPreviewRoute } from './preview-route';
 import { keepUnwiredRecord } from './history-admin';
+import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './store';
+import { sendTracked } from './tracker';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type RED = any;
@@ -149,6 +164,31 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
 
 const DEFAULT_POLICY_KEYS: ReadonlyArray<keyof RetryPolicy> = ['baseDelayMs', 'maxDelayMs', 'maxRetryAfterMs'];
 
+/** Properties of the incoming message that are not carried over to the result message. */
+const NOT_CARRIED = new Set(['_msgid', '_event', '_linkSource', 'event', 'dispatch', 'req', 'res']);
+/** Largest JSON of carried-over message properties stored with a dispatch. */
+const MAX_CARRIED_BYTES = 64 * 1024;
+/** Least time between two status updates of an output node (a burst changes the counts on every message). */
+const STATUS_INTERVAL_MS = 250;
+
+/** The message's own properties to give back with the result (plain JSON, at most 64 KiB), or why not. */
+export function carriedProperties(msg: NodeMsg): { props?: Record<string, unknown>; dropped?: string } {
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(msg)) {
+    if (NOT_CARRIED.has(key)) continue;
+    props[key] = msg[key];
+  }
+  if (Object.keys(props).length === 0) return {};
+  let json: string;
+  try {
+    json = JSON.stringify(props);
+  } catch (err) {
+    return { dropped: `they cannot be stored as JSON (${(err as Error).message})` };
+  }
+  if (json.length > MAX_CARRIED_BYTES) return { dropped: `they take more than ${MAX_CARRIED_BYTES} bytes as JSON` };
+  return { props: JSON.parse(json) as Record<string, unknown> };
+}
+
 /** Registers an output node type with the shared behaviour described above. */
 export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: OutputNodeDefinition<C>): void {
   // the editor's template previews (subject, body, text, content…) need the route, whichever node types are installed
@@ -156,19 +196,28 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
   function OutputNodeCtor(this: any, config: C) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const notifier = typeof config.name === 'string' && config.name.trim() ? config.name.trim() : String(node.id);
+    const nodeId = String(node.id);
+    const notifier = typeof config.name === 'string' && config.name.trim() ? config.name.trim() : nodeId;
     const settings = deliverySettings(RED);
     const clock: Clock = settings.clock ?? systemClock;
     const credentials: Credentials = { ...(node.credentials ?? {}) };
     const redactor = new Redactor(Object.values(credentials));
     const graceMs = typeof settings.closeGraceMs === 'number' && settings.closeGraceMs >= 0 ? settings.closeGraceMs : DEFAULT_CLOSE_GRACE_MS;
+    const capacity = typeof settings.queueSize === 'number' && settings.queueSize >= 1 ? Math.floor(settings.queueSize) : 1000;
+    const ackTimeoutMs = intakeSettings(RED).ackTimeoutMs;
+    const meta = { notifier, notifierId: nodeId, channel: def.channel };
 
     let dispatcher: Dispatcher | undefined;
     let configError: ConfigError | Error | undefined;
+    let storeProblem: string | undefined;
     let last: LastResult | undefined;
     let shown = '';
     let closing = false;
-    const pending = new Set<Promise<unknown>>();
+    /** dispatches taken from the outbox and not finished in this node */
+    const active = new Map<string, Promise<void>>();
+    /** redeliveries waiting for their record */
+    const waiters = new Map<string, { event: NotifierEvent; resolve: (record: DispatchRecord) => void }>();
+    let warnedCarry = false;
 
     const showStatus = (status: NodeStatus) => {
       const key = `${status.fill}|${status.shape}|${status.text}`;
@@ -176,10 +225,36 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       shown = key;
       node.status(status);
     };
+    let outbox: Outbox | undefined;
+    const currentStatus = (): NodeStatus => {
+      if (configError) return { fill: 'red', shape: 'ring', text: 'config error' };
+      if (storeProblem) return { fill: 'red', shape: 'ring', text: 'store unavailable' };
+      const stats = dispatcher ? dispatcher.engine.stats() : { queued: 0, inFlight: 0, retrying: 0 };
+      // dispatches stored and not in the engine (on disk, or waiting for the result to reach the flow) count as queued
+      const stored = outbox ? outbox.stats().pending : 0;
+      const queued = Math.max(stats.queued, stored - stats.inFlight - stats.retrying);
+      return statusText({ ...stats, queued }, last);
+    };
+    const renderStatus = () => {
+      if (!closing) showStatus(currentStatus());
+    };
+    // At most one status update per STATUS_INTERVAL_MS while busy (the counts change on every message of a burst);
+    // the idle result (delivered, failed) shows at once.
+    let statusTimer: NodeJS.Timeout | undefined;
+    let lastStatusAt = 0;
     const refreshStatus = () => {
       if (closing) return;
-      if (configError) return showStatus({ fill: 'red', shape: 'ring', text: 'config error' });
-      showStatus(statusText(dispatcher ? dispatcher.engine.stats() : { queued: 0, inFlight: 0, retrying: 0 }, last));
+      const status = currentStatus();
+      const busy = status.fill === 'blue' || status.fill === 'yellow';
+      const wait = lastStatusAt + STATUS_INTERVAL_MS - Date.now();
+      const flush = () => {
+        if (statusTimer) clearTimeout(statusTimer);
+        statusTimer = undefined;
+        lastStatusAt = Date.now();
+        renderStatus();
+      };
+      if (!busy || wait <= 0) flush();
+      else statusTimer ??= setTimeout(flush, wait);
     };
     const onEvent = (e: EngineEvent) => {
       if (e.type === 'settled') {
@@ -193,7 +268,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     };
 
     try {
-      const built = def.build(config, credentials, { clock, id: String(node.id), notifier });
+      const built = def.build(config, credentials, { clock, id: nodeId, notifier });
       for (const s of built.secrets ?? []) redactor.add(s);
       const engineOpts: EngineOptions = { ...(built.engine ?? {}), clock, onEvent };
       const policy: Partial<RetryPolicy> = { ...(built.engine?.policy ?? {}) };
@@ -202,43 +277,171 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         if (typeof v === 'number' && policy[k] === undefined) policy[k] = v;
       }
       engineOpts.policy = policy;
-      if (typeof settings.queueSize === 'number' && engineOpts.queueSize === undefined) engineOpts.queueSize = settings.queueSize;
+      // every dispatch taken from the outbox may wait in one destination's lane
+      engineOpts.queueSize = Math.max(engineOpts.queueSize ?? 0, capacity);
       const engine = new DeliveryEngine(engineOpts);
-      dispatcher = new Dispatcher({ engine, driver: built.driver, notifier, notifierId: String(node.id), redactor });
+      dispatcher = new Dispatcher({ engine, driver: built.driver, notifier, notifierId: nodeId, redactor });
     } catch (err) {
       configError = err instanceof Error ? err : new Error(String(err));
       configError.message = redactor.text(configError.message);
       node.error(`${def.type} "${notifier}" is misconfigured: ${configError.message}`);
     }
-    refreshStatus();
+    renderStatus();
 
-    /** One dispatch: never rejects; updates `last` for failures that never reached the engine. */
-    const run = async (event: NotifierEvent, redeliveryOf?: string): Promise<DispatchRecord> => {
-      let record: DispatchRecord;
-      if (!dispatcher || configError) {
-        record = failedRecord(
-          event,
-          { notifier, notifierId: String(node.id), channel: def.channel, ...(redeliveryOf !== undefined ? { redeliveryOf } : {}) },
-          { code: 'config', message: `the node is misconfigured: ${configError?.message ?? 'not ready'}`, permanent: true },
-          {},
-          redactor,
+    // ---- the store -----------------------------------------------------------------------------------
+    let store: FileStore | undefined;
+    let opened: Promise<Outbox>;
+    try {
+      store = acquireNotifierStore(RED);
+      opened = store.openOutbox(nodeId, { windowItems: capacity });
+    } catch (err) {
+      opened = Promise.reject(err);
+    }
+    opened.then(
+      (box) => {
+        outbox = box;
+        if (closing) return;
+        box.onAvailable(() => pump());
+        pump();
+      },
+      (err: Error) => {
+        storeProblem = err.message;
+        node.error(`${def.type} "${notifier}": the outbox cannot be opened: ${err.message}`);
+        renderStatus();
+      },
+    );
+
+    const failed = (event: NotifierEvent, error: { code: string; message: string; permanent: boolean }, extra: { id?: string; redeliveryOf?: string } = {}) =>
+      failedRecord(event, { ...meta, ...extra }, error, {}, redactor);
+
+    /** The result message of a dispatch: the carried properties, the event and the record. */
+    const resultMessage = (event: NotifierEvent, record: DispatchRecord, carried?: Record<string, unknown>): NodeMsg => ({
+      payload: event.vars,
+      topic: event.type,
+      ...(carried ?? {}),
+      _msgid: RED.util?.generateId ? RED.util.generateId() : record.id,
+      event,
+      dispatch: record,
+    });
+
+    /** Sends a result on the output (and to Catch for a failure); resolves once the flow has handled it. */
+    const sendResult = async (msg: NodeMsg, record: DispatchRecord): Promise<void> => {
+      const w = waiters.get(record.id);
+      if (w) {
+        waiters.delete(record.id);
+        w.resolve(record);
+      }
+      if (record.attempts === 0 && record.error) last = { outcome: 'failed', errorCode: record.error.code };
+      refreshStatus();
+      if (closing) {
+        // the nodes after this one may be stopped already: the history nodes it is wired to get the record directly
+        await keepUnwiredRecord(RED, record, msg.event, config.wires).catch((err: Error) =>
+          node.warn(`${def.type}: could not keep a record in the history while stopping: ${err.message}`),
         );
-      } else {
-        record = await dispatcher.dispatch(event, redeliveryOf !== undefined ? { redeliveryOf } : {});
+        return;
       }
-      if (record.attempts === 0 && record.error) {
-        // failed before the engine (template, config, queue full, shutdown): the engine did not report it
-        last = { outcome: 'failed', errorCode: record.error.code };
-        refreshStatus();
-      }
-      return record;
+      await sendTracked(
+        RED,
+        msg as { _msgid: string },
+        () => {
+          node.send(msg);
+          if (record.outcome === 'failed') node.error(new DispatchFailedError(record), msg);
+        },
+        ackTimeoutMs,
+      );
     };
 
-    const track = <T>(p: Promise<T>): Promise<T> => {
-      pending.add(p);
-      const drop = () => pending.delete(p);
-      p.then(drop, drop);
-      return p;
+    /** Delivers one outbox entry (or hands on its stored result), then removes it from the outbox. */
+    const work = async (box: Outbox, entry: OutboxEntry): Promise<void> => {
+      let event: NotifierEvent;
+      try {
+        event = eventFromMessage({ event: entry.event }, def.type);
+      } catch (err) {
+        event = entry.event as NotifierEvent;
+        if (!entry.record) {
+          entry.record = failed(event, { code: 'invalid_event', message: (err as Error).message, permanent: true }, { id: entry.id });
+        }
+      }
+      let record = entry.record;
+      if (!record) {
+        if (!dispatcher || configError) {
+          record = failed(event, { code: 'config', message: `the node is misconfigured: ${configError?.message ?? 'not ready'}`, permanent: true }, {
+            id: entry.id,
+            ...(entry.redeliveryOf !== undefined ? { redeliveryOf: entry.redeliveryOf } : {}),
+          });
+        } else {
+          record = await dispatcher.dispatch(event, {
+            id: entry.id,
+            startedAt: entry.createdAt,
+            ...(entry.redeliveryOf !== undefined ? { redeliveryOf: entry.redeliveryOf } : {}),
+            ...(entry.attempts > 0 || entry.dueAt > 0 ? { resume: { attempts: entry.attempts, log: entry.attemptLog, dueAt: entry.dueAt } } : {}),
+            onRetryWait: (s) => {
+              box.retryAt(entry.id, s.attempts, [...s.log], s.dueAt ?? 0).catch(() => undefined);
+            },
+          });
+          // stopped before it finished: it stays in the outbox, for this node's next start
+          if (closing && record.error?.code === 'shutdown') return;
+        }
+        await box.settle(entry.id, record).catch(() => undefined);
+      }
+      await sendResult(resultMessage(event, record, entry.msg), record);
+      await box.ack(entry.id).catch(() => undefined);
+    };
+
+    function pump(): void {
+      const box = outbox;
+      if (!box || closing) return;
+      while (active.size < capacity) {
+        const entries = box.take(capacity - active.size);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          const p = work(box, entry)
+            .catch((err: Error) => node.error(`${def.type} "${notifier}": ${err.message}`))
+            .finally(() => {
+              active.delete(entry.id);
+              refreshStatus();
+              pump();
+            });
+          active.set(entry.id, p);
+        }
+      }
+      refreshStatus();
+    }
+
+    /** Stores a dispatch of `event`; resolves once it is in the outbox. */
+    const store1 = async (event: NotifierEvent, msg: NodeMsg | undefined, redeliveryOf?: string): Promise<{ id: string; record?: DispatchRecord }> => {
+      const id = randomUUID();
+      if (closing) {
+        return { id, record: failed(event, { code: 'shutdown', message: 'the node is stopping; nothing was sent', permanent: false }, { id }) };
+      }
+      let carried: Record<string, unknown> | undefined;
+      if (msg) {
+        const c = carriedProperties(msg);
+        if (c.dropped && !warnedCarry) {
+          warnedCarry = true;
+          node.warn(`${def.type} "${notifier}": the message's own properties are not carried to the result message: ${c.dropped}`);
+        }
+        carried = c.props;
+      }
+      const box = await opened;
+      try {
+        await box.add([
+          { id, event, createdAt: clock.now(), ...(carried ? { msg: carried } : {}), ...(redeliveryOf !== undefined ? { redeliveryOf } : {}) },
+        ]);
+      } catch (err) {
+        if (err instanceof StoreFullError) {
+          return { id, record: failed(event, { code: 'queue_full', message: err.message, permanent: false }, { id }) };
+        }
+        throw err;
+      } finally {
+        const problem = box.problem;
+        if (problem !== storeProblem) {
+          storeProblem = problem;
+          renderStatus();
+        }
+      }
+      refreshStatus();
+      return { id };
     };
 
     node.on('input', function (msg: NodeMsg, send: Send, done: Done) {
@@ -249,30 +452,27 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         done(err as Error);
         return;
       }
-      track(
-        (async () => {
-          try {
-            const record = await run(event);
-            msg.dispatch = record;
-            if (closing) {
-              // settled while the node stops (shutdown, or an attempt that ended in the grace period): the nodes
-              // after this one may be stopped already, so the history nodes it is wired to get the record directly
-              await keepUnwiredRecord(RED, record, event, config.wires).catch((err: Error) =>
-                node.warn(`${def.type}: could not keep a record in the history while stopping: ${err.message}`),
-              );
-            }
-            send(msg);
-            if (record.outcome === 'failed') done(new DispatchFailedError(record));
-            else done();
-          } catch (err) {
-            // a bug, never a delivery result: report it, do not crash the runtime
-            done(err instanceof Error ? err : new Error(String(err)));
-          }
-        })(),
+      store1(event, msg).then(
+        ({ record }) => {
+          if (!record) return done();
+          // refused before it was stored (outbox full, node stopping): recorded as failed at once
+          last = { outcome: 'failed', errorCode: record.error?.code ?? 'failed' };
+          refreshStatus();
+          msg.dispatch = record;
+          send(msg);
+          done(new DispatchFailedError(record));
+        },
+        (err: Error) => {
+          const e = new Error(`${def.type} "${notifier}": the dispatch could not be stored, nothing was sent: ${err.message}`) as Error & { code?: string };
+          e.code = 'store_unavailable';
+          storeProblem = err.message;
+          renderStatus();
+          done(e);
+        },
       );
     });
 
-    /** Dispatches `event` again and sends the result on the output. Rejects only for an invalid event. */
+    /** Dispatches `event` again (through the outbox) and sends the result on the output. Rejects only for an invalid event. */
     node.redeliver = function (event: NotifierEvent, options: { redeliveryOf?: string } = {}): Promise<DispatchRecord> {
       let ev: NotifierEvent;
       try {
@@ -280,29 +480,16 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       } catch (err) {
         return Promise.reject(err);
       }
-      return track(
-        (async () => {
-          const record = await run(ev, options.redeliveryOf);
-          const msg: NodeMsg = {
-            _msgid: RED.util?.generateId ? RED.util.generateId() : record.id,
-            event: ev,
-            payload: ev.vars,
-            topic: ev.type,
-            dispatch: record,
-          };
-          try {
-            node.send(msg);
-            if (record.outcome === 'failed') node.error(new DispatchFailedError(record), msg);
-          } catch {
-            // the flow is stopping: the record is still returned to the caller
-          }
-          return record;
-        })(),
-      );
+      return store1(ev, undefined, options.redeliveryOf).then(({ id, record }) => {
+        if (record) return record;
+        return new Promise<DispatchRecord>((resolve) => waiters.set(id, { event: ev, resolve }));
+      });
     };
 
-    node.on('close', function (_removed: boolean, done: () => void) {
+    node.on('close', function (removed: boolean, done: () => void) {
       closing = true;
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = undefined;
       const finish = () => {
         try {
           node.status({});
@@ -311,11 +498,43 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         }
         done();
       };
-      const closed = dispatcher ? dispatcher.close(graceMs) : Promise.resolve();
-      closed
-        .then(() => Promise.allSettled([...pending]))
-        .then(finish, finish);
+      (async () => {
+        if (dispatcher) await dispatcher.close(graceMs);
+        await Promise.allSettled([...active.values()]);
+        const box = await opened.catch(() => undefined);
+        if (box) {
+          if (removed) await recordRemoved(box);
+          else await box.close();
+        }
+        for (const [id, w] of waiters) {
+          w.resolve(failed(w.event, { code: 'shutdown', message: 'the node stopped before the redelivery was made', permanent: false }, { id }));
+        }
+        waiters.clear();
+      })()
+        .catch((err: Error) => node.warn(`${def.type} "${notifier}": ${err.message}`))
+        .finally(() => {
+          if (store) releaseNotifierStore(store).then(finish, finish);
+          else finish();
+        });
     });
+
+    /** A removed node: what its outbox still held becomes failed records (`removed`) in the history. */
+    async function recordRemoved(box: Outbox): Promise<void> {
+      let n = 0;
+      for await (const entry of box.drain()) {
+        const event = entry.event as NotifierEvent;
+        const record =
+          entry.record ??
+          failed(event, { code: 'removed', message: 'the node was removed before this message was sent', permanent: true }, {
+            id: entry.id,
+            ...(entry.redeliveryOf !== undefined ? { redeliveryOf: entry.redeliveryOf } : {}),
+          });
+        await keepUnwiredRecord(RED, record, event, config.wires).catch(() => 0);
+        n++;
+      }
+      await box.destroy();
+      if (n > 0) node.warn(`${def.type} "${notifier}" was removed with ${n} dispatch(es) not sent: they are recorded as failed (removed) in the history`);
+    }
   }
 
   RED.nodes.registerType(def.type, OutputNodeCtor, def.credentials ? { credentials: def.credentials } : {});

@@ -1,0 +1,123 @@
+/**
+ * The store behind durable delivery: one interface for the outbox of every output node, the event ids already
+ * accepted (de-duplication) and, through `history`, the dispatch history. `file` (journals under the Node-RED user
+ * directory) is the implementation today; the interface names no file, so that a shared one (Redis) can follow.
+ */
+import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
+
+/** Every failure of a store to keep what it was given: the caller must not report the work as stored. */
+export class StoreUnavailableError extends Error {
+  readonly code: string = 'store_unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The outbox is at its bound (`maxItems` or `maxBytes`): nothing more is accepted until it drains. */
+export class StoreFullError extends StoreUnavailableError {
+  override readonly code = 'queue_full';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFullError';
+  }
+}
+
+/** A dispatch to store: the event it sends (JSON) and what the flow's message carried besides. */
+export interface NewOutboxEntry {
+  /** the dispatch id: its delivery id for every attempt, across restarts */
+  id: string;
+  /** the normalized event (plain JSON) */
+  event: unknown;
+  /** other properties of the message that brought it (plain JSON), given back with the result */
+  msg?: Record<string, unknown>;
+  /** when it was accepted (ms since the epoch) */
+  createdAt: number;
+  /** set when this dispatch re-sends a history record */
+  redeliveryOf?: string;
+}
+
+/** A stored dispatch as the output node works on it. */
+export interface OutboxEntry extends NewOutboxEntry {
+  /** attempts made so far (0 for a new dispatch) */
+  attempts: number;
+  attemptLog: AttemptLogEntry[];
+  /** when the next attempt is due (ms since the epoch); 0 = now */
+  dueAt: number;
+  /** set once the dispatch has its result: the record still has to reach the flow (then `ack`) */
+  record?: DispatchRecord;
+}
+
+export interface OutboxStats {
+  /** dispatches stored and not yet finished (including those whose result waits to reach the flow) */
+  pending: number;
+  /** bytes the outbox takes in the store */
+  bytes: number;
+  /** of `pending`, how many are held in memory now */
+  inMemory: number;
+}
+
+/**
+ * The outbox of one output node. Entries are durable once `add` resolves. The node takes entries (`take`) to deliver
+ * them, records retries (`retryAt`) and results (`settle`), and removes an entry (`ack`) once its result reached the
+ * flow. Memory holds a bounded window of entries; the rest waits in the store and is loaded as the window drains
+ * (`onAvailable` tells when there is more to take).
+ */
+export interface Outbox {
+  readonly id: string;
+  /** why the last write or read failed, while the outbox is failing */
+  readonly problem: string | undefined;
+  add(entries: NewOutboxEntry[]): Promise<void>;
+  /** Up to `max` entries not taken yet, oldest first (each is given out once per open outbox). */
+  take(max: number): OutboxEntry[];
+  /** Registers the callback told when new entries can be taken. */
+  onAvailable(callback: () => void): void;
+  retryAt(id: string, attempts: number, attemptLog: AttemptLogEntry[], dueAt: number): Promise<void>;
+  settle(id: string, record: DispatchRecord): Promise<void>;
+  ack(id: string): Promise<void>;
+  stats(): OutboxStats;
+  /** Every pending entry (loaded or not), oldest first; for a node that was removed. */
+  drain(): AsyncIterable<OutboxEntry>;
+  /** Removes the outbox and everything in it. */
+  destroy(): Promise<void>;
+  /** Waits for pending writes and closes; entries not finished stay stored for the next open. */
+  close(): Promise<void>;
+}
+
+/** Event ids already accepted, kept for a window so that a repeat is not emitted twice. */
+export interface SeenIds {
+  /** true when `id` was accepted within the window */
+  has(id: string): boolean;
+  /** Records `id` as accepted (durable once resolved). */
+  add(id: string): Promise<void>;
+  readonly size: number;
+}
+
+export interface OutboxOptions {
+  /** dispatches held in memory at most (the rest waits in the store) */
+  windowItems?: number;
+  windowBytes?: number;
+}
+
+export interface NotifierStore {
+  readonly type: string;
+  /** Resolves once the store can be used; rejects with StoreUnavailableError otherwise. */
+  whenReady(): Promise<void>;
+  /** The outbox of output node `nodeId` (one open at a time per node; opening waits for the previous close). */
+  openOutbox(nodeId: string, options?: OutboxOptions): Promise<Outbox>;
+  /** Ids of outboxes that hold pending dispatches (e.g. of nodes removed while the runtime was down). */
+  outboxIds(): Promise<string[]>;
+  seenIds(): Promise<SeenIds>;
+  /** A readable, writable check of the store (answers why not, or undefined when it is healthy). */
+  problem(): string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StoreLimits {
+  /** dispatches stored at most, over all outboxes (default 1,000,000) */
+  maxItems: number;
+  /** bytes of stored dispatches at most, over all outboxes (default 1 GiB) */
+  maxBytes: number;
+}
+
+export const DEFAULT_STORE_LIMITS: Readonly<StoreLimits> = Object.freeze({ maxItems: 1_000_000, maxBytes: 1024 * 1024 * 1024 });

@@ -1,0 +1,158 @@
+/**
+ * Group commit for journals: appends queued while a write runs go out together, one write and one fdatasync per
+ * file per batch, in the order they were queued. A failed write rejects the appends of that file in its batch and
+ * the next write to that file starts on a fresh line, so that a torn line never swallows the next record. Files
+ * are created 0600 and directories 0700 (they hold event data, requests and responses).
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+type Op =
+  | { kind: 'append'; file: string; text: string; resolve: () => void; reject: (err: Error) => void }
+  | { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (err: Error) => void };
+
+/** Appends flushed together at most. */
+const MAX_BATCH = 8192;
+
+/** Creates `dir` (and parents) as 0700, and tightens an existing one. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const st = await fs.stat(dir);
+  if ((st.mode & 0o777) !== DIR_MODE) await fs.chmod(dir, DIR_MODE).catch(() => undefined);
+}
+
+/** Flushes a directory's entries (a created, renamed or removed file) to the disk, where directories can be opened. */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Windows cannot fsync a directory
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+export class AppendWriter {
+  private readonly queue: Op[] = [];
+  private draining: Promise<void> | undefined;
+  /** files whose next write must begin with a newline (a failed or torn write before) */
+  private readonly fresh = new Set<string>();
+  /** files created by this writer whose directory entry is not synced yet */
+  private readonly known = new Set<string>();
+
+  /** The next append to `file` starts on a new line (its last line may be torn). */
+  breakLine(file: string): void {
+    this.fresh.add(file);
+  }
+
+  append(file: string, text: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'append', file, text, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Runs `run` after everything queued before it, before anything queued after it. */
+  task(run: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'task', run, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Resolves when everything queued so far is written. */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const first = this.queue[0]!;
+      if (first.kind === 'task') {
+        this.queue.shift();
+        try {
+          await first.run();
+          first.resolve();
+        } catch (err) {
+          first.reject(err as Error);
+        }
+        continue;
+      }
+      let n = 0;
+      while (n < MAX_BATCH && n < this.queue.length && this.queue[n]!.kind === 'append') n++;
+      const batch = this.queue.splice(0, n) as Array<Extract<Op, { kind: 'append' }>>;
+      const byFile = new Map<string, Array<Extract<Op, { kind: 'append' }>>>();
+      for (const op of batch) {
+        let list = byFile.get(op.file);
+        if (!list) byFile.set(op.file, (list = []));
+        list.push(op);
+      }
+      await Promise.all(
+        [...byFile].map(async ([file, ops]) => {
+          let text = this.fresh.has(file) ? '\n' : '';
+          for (const op of ops) text += op.text;
+          try {
+            await this.write(file, text);
+            this.fresh.delete(file);
+          } catch (err) {
+            // part of the text may have reached the file: the next record starts on a line of its own
+            this.fresh.add(file);
+            for (const op of ops) op.reject(err as Error);
+            return;
+          }
+          for (const op of ops) op.resolve();
+        }),
+      );
+    }
+  }
+
+  private async write(file: string, text: string): Promise<void> {
+    const fh = await fs.open(file, 'a', FILE_MODE);
+    try {
+      await fh.write(text);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    if (!this.known.has(file)) {
+      await syncDir(path.dirname(file));
+      this.known.add(file);
+    }
+  }
+}
+
+/**
+ * Replaces `file` atomically with `text` (a temp file synced and renamed over it, then the directory synced).
+ */
+export async function rewriteFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.open(tmp, 'w', FILE_MODE);
+  try {
+    await fh.write(text);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  await fs.rename(tmp, file);
+  await syncDir(path.dirname(file));
+}
