@@ -154,4 +154,12 @@ async function startRuntime(options = {}) {
   return rt;
 }
 
-module.exports = { ROOT, NR5, NODE_RED_MODULE, testHelper, nodeModule, startRuntime, tmpDir };
+/**
+ * Gives each test of a file its own user directory, with `base` settings: an output node keeps what it has not
+ * delivered in its outbox under the user directory across a stop, so tests that reuse node ids must not share one.
+ */
+function ownUserDirPerTest(test, base = {}) {
+  test.beforeEach(() => testHelper().settings({ ...base, userDir: tmpDir('pn-node-') }));
+}
+
+module.exports = { ROOT, NR5, NODE_RED_MODULE, testHelper, nodeModule, startRuntime, tmpDir, ownUserDirPerTest };

@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { testHelper, nodeModule } = require('../helpers/nr');
+const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startSmtpServer, startSilentServer, closedPort, waitFor } = require('../helpers/smtp');
 const { sampleEvent } = require('../../dist/core/events');
 
@@ -14,7 +14,7 @@ const smtpNode = nodeModule('notifier-smtp');
 const nodes = [smtpNode, emailNode];
 
 // short retry delays and SMTP timeouts, so that failing paths finish in milliseconds
-helper.settings({
+ownUserDirPerTest(test, {
   notifierDelivery: { baseDelayMs: 5, maxDelayMs: 20, closeGraceMs: 1000 },
   notifierSmtp: { connectionTimeout: 1000, greetingTimeout: 300, socketTimeout: 2000, closeGraceMs: 1000 },
 });

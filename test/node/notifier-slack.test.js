@@ -2,7 +2,7 @@
 // notifier-slack in Node-RED against a local server answering as Slack's incoming webhooks.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { testHelper, nodeModule } = require('../helpers/nr');
+const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startSlackReceiver, slackPayloadError } = require('../helpers/receivers');
 const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 
@@ -36,6 +36,7 @@ function collect() {
 
 test.before(() => new Promise((r) => helper.startServer(r)));
 test.after(() => new Promise((r) => helper.stopServer(r)));
+ownUserDirPerTest(test);
 test.afterEach(() => helper.unload());
 
 test('ok is delivered; every default message passes Slack validation; the token is redacted in the record', async () => {

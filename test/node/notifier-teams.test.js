@@ -2,7 +2,7 @@
 // notifier-teams in Node-RED against a local server answering as a Teams Workflows trigger.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { testHelper, nodeModule } = require('../helpers/nr');
+const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startTeamsReceiver, TEAMS_MAX_BYTES } = require('../helpers/receivers');
 const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 
@@ -37,6 +37,7 @@ const workflowUrl = (rx) => rx.url('/workflows/0f1e2d3c/triggers/manual/paths/in
 
 test.before(() => new Promise((r) => helper.startServer(r)));
 test.after(() => new Promise((r) => helper.stopServer(r)));
+ownUserDirPerTest(test);
 test.afterEach(() => helper.unload());
 
 test('202 (empty) from Workflows counts as delivered, for every event type; the sig is redacted', async () => {

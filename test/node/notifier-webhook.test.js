@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Webhook } = require('standardwebhooks');
-const { testHelper, nodeModule, tmpDir } = require('../helpers/nr');
+const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
 const { progetExample } = require('../helpers/seed');
 const { sampleEvent, EVENT_TYPES, eventTypeInfo } = require('../../dist/core/events');
@@ -48,8 +48,7 @@ function harness() {
 
 test.before(() => new Promise((r) => helper.startServer(r)));
 test.after(() => new Promise((r) => helper.stopServer(r)));
-// each test its own user directory: a node keeps what it has not delivered in its outbox there, across stops
-test.beforeEach(() => helper.settings({ userDir: tmpDir('pn-webhook-') }));
+ownUserDirPerTest(test);
 test.afterEach(() => helper.unload());
 
 test('default body of every event type equals ProGet default content (deep-equal JSON), POST with Content-Type: application/json', async () => {

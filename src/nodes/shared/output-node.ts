@@ -218,6 +218,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     /** redeliveries waiting for their record */
     const waiters = new Map<string, { event: NotifierEvent; resolve: (record: DispatchRecord) => void }>();
     let warnedCarry = false;
+    /** dispatches with a result, on their way to the flow (still in the outbox until the flow has handled them) */
+    let handing = 0;
 
     const showStatus = (status: NodeStatus) => {
       const key = `${status.fill}|${status.shape}|${status.text}`;
@@ -232,7 +234,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       const stats = dispatcher ? dispatcher.engine.stats() : { queued: 0, inFlight: 0, retrying: 0 };
       // dispatches stored and not in the engine (on disk, or waiting for the result to reach the flow) count as queued
       const stored = outbox ? outbox.stats().pending : 0;
-      const queued = Math.max(stats.queued, stored - stats.inFlight - stats.retrying);
+      const queued = Math.max(stats.queued, stored - stats.inFlight - stats.retrying - handing);
       return statusText({ ...stats, queued }, last);
     };
     const renderStatus = () => {
@@ -242,10 +244,12 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     // the idle result (delivered, failed) shows at once.
     let statusTimer: NodeJS.Timeout | undefined;
     let lastStatusAt = 0;
+    const kindOf = (key: string) => key.replace(/\d+/g, '#');
     const refreshStatus = () => {
       if (closing) return;
       const status = currentStatus();
-      const busy = status.fill === 'blue' || status.fill === 'yellow';
+      // only a change of the counts is held back: a change of state (queued, sending, retry wait, a result) shows at once
+      const busy = kindOf(`${status.fill}|${status.shape}|${status.text}`) === kindOf(shown);
       const wait = lastStatusAt + STATUS_INTERVAL_MS - Date.now();
       const flush = () => {
         if (statusTimer) clearTimeout(statusTimer);
@@ -384,8 +388,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         }
         await box.settle(entry.id, record).catch(() => undefined);
       }
-      await sendResult(resultMessage(event, record, entry.msg), record);
-      await box.ack(entry.id).catch(() => undefined);
+      handing++;
+      try {
+        await sendResult(resultMessage(event, record, entry.msg), record);
+        await box.ack(entry.id).catch(() => undefined);
+      } finally {
+        handing--;
+      }
     };
 
     function pump(): void {
