@@ -1,0 +1,87 @@
+'use strict';
+// For the durable-delivery tests: deploying flows to a Node-RED child process over its admin API, posting events,
+// reading a notifier's whole history, and a free port for an event node of its own.
+const net = require('node:net');
+const { sampleEvent } = require('../../dist/core/events');
+
+/** Deploys `flows` (nodes may carry `credentials`) to the runtime at `adminUrl`; `type`: full, nodes or flows. */
+async function deployTo(adminUrl, flows, type = 'full') {
+  const res = await fetch(`${adminUrl}/flows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': type },
+    body: JSON.stringify({ flows }),
+  });
+  if (res.status !== 200) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+  // the flows start after the answer: give them a moment
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+/** A package.promoted event with its own id and package name `pkg-<i>` (the receiver tells them apart by it). */
+function numberedEvent(i, prefix = 'ev') {
+  const base = sampleEvent('package.promoted');
+  return { id: `${prefix}-${i}`, type: base.type, vars: { ...base.vars, PackageId: `pkg-${i}` } };
+}
+
+/** POSTs JSON; resolves { status, json } or { error } when the connection failed (a killed runtime). */
+async function postJson(url, body, headers = {}) {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text };
+  } catch (err) {
+    return { error: err };
+  }
+}
+
+/** Every record the history keeps for `notifierId` (pages of 1,000). */
+async function historyOf(adminUrl, notifierId) {
+  const all = [];
+  for (let offset = 0; ; offset += 1000) {
+    const res = await fetch(`${adminUrl}/notifier-history/${encodeURIComponent(notifierId)}?offset=${offset}&limit=1000`);
+    if (res.status === 404) return all;
+    if (res.status !== 200) throw new Error(`history: ${res.status} ${await res.text()}`);
+    const page = await res.json();
+    all.push(...page.records);
+    if (page.records.length < 1000) return all;
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Requests the receiver got, by the X-Notifier-Delivery id of each (a Map id → requests). */
+function byDeliveryId(requests) {
+  const map = new Map();
+  for (const r of requests) {
+    const id = r.headers['x-notifier-delivery'];
+    if (!map.has(id)) map.set(id, []);
+    map.get(id).push(r);
+  }
+  return map;
+}
+
+/** Resolves once the (async) predicate holds; rejects after `timeoutMs`, naming what it waited for. */
+async function eventually(pred, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pred()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+module.exports = { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };
