@@ -2,12 +2,13 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { writeAll } from '../store/writer';
 
 /** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
 export async function appendDurably(file: string, text: string): Promise<void> {
   const fh = await fs.open(file, 'a', 0o600);
   try {
-    await fh.write(text);
+    await writeAll(fh, text);
     await fh.datasync();
   } finally {
     await fh.close();
@@ -39,12 +40,12 @@ export async function rewriteAtomically(file: string, write: (put: (chunk: strin
     const put = async (chunk: string): Promise<void> => {
       buffer += chunk;
       if (buffer.length >= 256 * 1024) {
-        await fh.write(buffer);
+        await writeAll(fh, buffer);
         buffer = '';
       }
     };
     await write(put);
-    if (buffer) await fh.write(buffer);
+    if (buffer) await writeAll(fh, buffer);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);

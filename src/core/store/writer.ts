@@ -17,6 +17,22 @@ type Op =
 /** Appends flushed together at most. */
 const MAX_BATCH = 8192;
 
+/**
+ * Writes all of `text`: a write may take only part of it (a full disk answers a short write before it answers
+ * ENOSPC), so write the rest until done, and fail if the file takes nothing more.
+ */
+export async function writeAll(fh: fs.FileHandle, text: string): Promise<void> {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error(`ENOSPC: no space left on device, wrote ${off} of ${buf.length} bytes`), { code: 'ENOSPC' });
+    }
+    off += bytesWritten;
+  }
+}
+
 /** Creates `dir` (and parents) as 0700, and tightens an existing one. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
@@ -126,7 +142,7 @@ export class AppendWriter {
   private async write(file: string, text: string): Promise<void> {
     const fh = await fs.open(file, 'a', FILE_MODE);
     try {
-      await fh.write(text);
+      await writeAll(fh, text);
       await fh.datasync();
     } finally {
       await fh.close();
@@ -145,7 +161,7 @@ export async function rewriteFile(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await fs.open(tmp, 'w', FILE_MODE);
   try {
-    await fh.write(text);
+    await writeAll(fh, text);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
