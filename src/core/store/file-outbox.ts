@@ -102,7 +102,13 @@ function applyLine(entries: Map<string, { entry: OutboxEntry; size: number }>, t
 }
 
 async function readSegment(file: string): Promise<{ entries: Map<string, { entry: OutboxEntry; size: number }>; bytes: number; torn: boolean }> {
-  const text = await fs.readFile(file, 'utf8');
+  let text = '';
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    // a head segment that never took an entry has no file
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const entries = new Map<string, { entry: OutboxEntry; size: number }>();
   let start = 0;
   while (start < text.length) {

@@ -338,10 +338,17 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       if (record.attempts === 0 && record.error) last = { outcome: 'failed', errorCode: record.error.code };
       refreshStatus();
       if (closing) {
-        // the nodes after this one may be stopped already: the history nodes it is wired to get the record directly
+        // the nodes after this one may be stopped already (a full deploy): the history nodes it is wired to get the
+        // record directly; the message still goes on to the nodes that run (a "modified nodes" deploy)
         await keepUnwiredRecord(RED, record, msg.event, config.wires).catch((err: Error) =>
           node.warn(`${def.type}: could not keep a record in the history while stopping: ${err.message}`),
         );
+        try {
+          node.send(msg);
+          if (record.outcome === 'failed') node.error(new DispatchFailedError(record), msg);
+        } catch {
+          // the flow is gone: the history has the record
+        }
         return;
       }
       await sendTracked(
@@ -419,10 +426,9 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
 
     /** Stores a dispatch of `event`; resolves once it is in the outbox. */
     const store1 = async (event: NotifierEvent, msg: NodeMsg | undefined, redeliveryOf?: string): Promise<{ id: string; record?: DispatchRecord }> => {
+      // while the node stops, the outbox still takes dispatches until it is closed (the next start delivers them);
+      // after that, adding fails as unavailable: the event node answers 503 and the sender tries again
       const id = randomUUID();
-      if (closing) {
-        return { id, record: failed(event, { code: 'shutdown', message: 'the node is stopping; nothing was sent', permanent: false }, { id }) };
-      }
       let carried: Record<string, unknown> | undefined;
       if (msg) {
         const c = carriedProperties(msg);
