@@ -33,6 +33,7 @@ const BENCHES = [
   { name: 'email-vs-node-red-node-email', file: 'email-vs-node-red-node-email.js', target: 3 },
   { name: 'webhook-vs-raw-client', file: 'webhook-vs-raw-client.js', target: 0.7 },
   { name: 'memory-burst', file: 'memory-burst.js' },
+  { name: 'outbox-restart', file: 'outbox-restart.js' },
   { name: 'history-memory', file: 'history-memory.js' },
 ];
 

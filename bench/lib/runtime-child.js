@@ -184,8 +184,48 @@ function burst({ nodeId, sinkId, count, batch = 1000, prefix = 'b', idleMs = 300
   });
 }
 
+/**
+ * watchStart({ sinkId }): counts the records (msg.dispatch) arriving at `sinkId` and samples the RSS every 20 ms;
+ * watchStop() ends it and returns { delivered, failed, recorded, peakRss }; watchRead() reads without ending.
+ */
+let watching;
+function watchStart({ sinkId }) {
+  const w = { delivered: 0, failed: {}, recorded: 0, peakRss: process.memoryUsage().rss, sinkId };
+  w.timer = setInterval(() => {
+    w.peakRss = Math.max(w.peakRss, process.memoryUsage().rss);
+  }, 20);
+  arrivals.set(sinkId, (msg) => {
+    const d = msg.dispatch;
+    if (!d) return;
+    w.recorded++;
+    if (d.outcome === 'delivered') w.delivered++;
+    else {
+      const c = (d.error && d.error.code) || 'failed';
+      w.failed[c] = (w.failed[c] || 0) + 1;
+    }
+  });
+  watching = w;
+  return true;
+}
+function watchRead() {
+  const w = watching;
+  if (!w) throw new Error('not watching');
+  w.peakRss = Math.max(w.peakRss, process.memoryUsage().rss);
+  return { delivered: w.delivered, failed: { ...w.failed }, recorded: w.recorded, peakRss: w.peakRss, rss: process.memoryUsage().rss };
+}
+function watchStop() {
+  const out = watchRead();
+  clearInterval(watching.timer);
+  arrivals.delete(watching.sinkId);
+  watching = undefined;
+  return out;
+}
+
 const commands = {
   deploy: (flows) => rt.deploy(flows),
+  watchStart,
+  watchRead,
+  watchStop,
   feed,
   raw,
   burst,

@@ -296,6 +296,10 @@ export class FileOutbox implements Outbox {
     return out;
   }
 
+  /**
+   * A retry's state or a result: written without waiting for the disk (it survives the process being killed; a power
+   * cut can lose it, and then the dispatch is made again: at-least-once).
+   */
   private async writeState(id: string, line: Line): Promise<void> {
     this.assertOpen();
     const h = this.held.get(id);
@@ -304,7 +308,7 @@ export class FileOutbox implements Outbox {
     const size = Buffer.byteLength(text);
     h.seg.bytes += size;
     this.budget.bytes += size;
-    await this.writer.append(h.seg.file, text);
+    await this.writer.append(h.seg.file, text, false);
   }
 
   retryAt(id: string, attempts: number, attemptLog: AttemptLogEntry[], dueAt: number): Promise<void> {
@@ -340,7 +344,7 @@ export class FileOutbox implements Outbox {
         const text = JSON.stringify({ t: 'a', id } satisfies Line) + '\n';
         seg.bytes += text.length;
         this.budget.bytes += text.length;
-        await this.writer.append(seg.file, text);
+        await this.writer.append(seg.file, text, false);
       }
     } finally {
       this.maybeLoad();

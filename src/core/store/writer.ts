@@ -11,7 +11,7 @@ export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 type Op =
-  | { kind: 'append'; file: string; text: string; resolve: () => void; reject: (err: Error) => void }
+  | { kind: 'append'; file: string; text: string; sync: boolean; resolve: () => void; reject: (err: Error) => void }
   | { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (err: Error) => void };
 
 /** Appends flushed together at most. */
@@ -58,7 +58,7 @@ export class AppendWriter {
   private draining: Promise<void> | undefined;
   /** files whose next write must begin with a newline (a failed or torn write before) */
   private readonly fresh = new Set<string>();
-  /** files created by this writer whose directory entry is not synced yet */
+  /** files whose directory entry this writer has synced */
   private readonly known = new Set<string>();
 
   /** The next append to `file` starts on a new line (its last line may be torn). */
@@ -66,9 +66,14 @@ export class AppendWriter {
     this.fresh.add(file);
   }
 
-  append(file: string, text: string): Promise<void> {
+  /**
+   * Appends `text` to `file`. With `sync` (the default) it is flushed to the disk before the promise resolves; without,
+   * it is in the operating system's cache (it survives the process being killed, not a power cut) — for state whose
+   * loss only repeats work (a delivery made again, at least once).
+   */
+  append(file: string, text: string, sync = true): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'append', file, text, resolve, reject });
+      this.queue.push({ kind: 'append', file, text, sync, resolve, reject });
       this.kick();
     });
   }
@@ -123,9 +128,13 @@ export class AppendWriter {
       await Promise.all(
         [...byFile].map(async ([file, ops]) => {
           let text = this.fresh.has(file) ? '\n' : '';
-          for (const op of ops) text += op.text;
+          let sync = false;
+          for (const op of ops) {
+            text += op.text;
+            sync ||= op.sync;
+          }
           try {
-            await this.write(file, text);
+            await this.write(file, text, sync);
             this.fresh.delete(file);
           } catch (err) {
             // part of the text may have reached the file: the next record starts on a line of its own
@@ -139,15 +148,15 @@ export class AppendWriter {
     }
   }
 
-  private async write(file: string, text: string): Promise<void> {
+  private async write(file: string, text: string, sync: boolean): Promise<void> {
     const fh = await fs.open(file, 'a', FILE_MODE);
     try {
       await writeAll(fh, text);
-      await fh.datasync();
+      if (sync) await fh.datasync();
     } finally {
       await fh.close();
     }
-    if (!this.known.has(file)) {
+    if (sync && !this.known.has(file)) {
       await syncDir(path.dirname(file));
       this.known.add(file);
     }
