@@ -5,6 +5,8 @@
 // what it had pending with its new configuration, and a removed one records it as failed (`removed`).
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { tmpDir } = require('../helpers/nr');
 const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { startReceiver } = require('../helpers/receivers');
@@ -134,5 +136,32 @@ test('a changed node delivers what it had pending with its new configuration; a 
     await stopChild(child);
     await failing.close();
     await working.close();
+  }
+});
+
+test('a node removed while the runtime was down: what its outbox held is recorded as failed (removed) at the next start', async () => {
+  const failing = await startReceiver({ answer: { status: 503, body: 'down' } });
+  const userDir = tmpDir('pn-durable-orphan-');
+  let child = await startChild(userDir, { notifierDelivery: { baseDelayMs: 60000, maxDelayMs: 60000 } });
+  const base = [
+    { id: 'tab', type: 'tab', label: 'orphan' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/orphan', events: [], auth: 'none', wires: [['gone']] },
+    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 50, wires: [[]] },
+  ];
+  try {
+    await deployTo(child.adminUrl, [...base, webhook('gone', failing.url())]);
+    for (let i = 1; i <= 2; i++) assert.equal((await postJson(`${child.nodeUrl}/orphan`, numberedEvent(i))).status, 202);
+    await eventually(() => failing.requests.length >= 2, 5000, 'the first attempts');
+    await stopChild(child);
+    // the flows change while the runtime is down: the webhook node is gone
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(base.map((n) => (n.id === 'ev' ? { ...n, wires: [[]] } : n))));
+    child = await startChild(userDir);
+    let records = [];
+    await eventually(async () => (records = await historyOf(child.adminUrl, 'gone')).length === 2, 10000, 'two removed records');
+    assert.ok(records.every((r) => r.outcome === 'failed' && r.error.code === 'removed' && r.notifier === 'gone hook' && r.channel === 'webhook'));
+    assert.equal(fs.existsSync(path.join(userDir, 'notifier-store', 'outbox', 'gone')), false, 'the outbox is gone');
+  } finally {
+    await stopChild(child);
+    await failing.close();
   }
 });

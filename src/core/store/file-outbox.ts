@@ -12,7 +12,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
-import { AppendWriter, ensurePrivateDir, syncDir } from './writer';
+import { AppendWriter, ensurePrivateDir, rewriteFile, syncDir } from './writer';
 import { StoreFullError, StoreUnavailableError } from './types';
 import type { NewOutboxEntry, Outbox, OutboxEntry, OutboxOptions, OutboxStats, StoreLimits } from './types';
 
@@ -137,6 +137,7 @@ export class FileOutbox implements Outbox {
   private listener: (() => void) | undefined;
   private closed = false;
   private failure: Error | undefined;
+  owner: Record<string, string> = {};
 
   private constructor(id: string, dir: string, budget: Budget, options: OutboxOptions) {
     this.id = id;
@@ -150,6 +151,16 @@ export class FileOutbox implements Outbox {
   static async open(id: string, dir: string, budget: Budget, options: OutboxOptions = {}): Promise<FileOutbox> {
     const box = new FileOutbox(id, dir, budget, options);
     await box.load();
+    const ownerFile = path.join(dir, 'owner.json');
+    try {
+      box.owner = JSON.parse(await fs.readFile(ownerFile, 'utf8')) as Record<string, string>;
+    } catch {
+      box.owner = {};
+    }
+    if (options.owner && JSON.stringify(options.owner) !== JSON.stringify(box.owner)) {
+      box.owner = { ...options.owner };
+      await rewriteFile(ownerFile, JSON.stringify(box.owner)).catch(() => undefined);
+    }
     return box;
   }
 

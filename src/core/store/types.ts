@@ -67,6 +67,8 @@ export interface Outbox {
   readonly id: string;
   /** why the last write or read failed, while the outbox is failing */
   readonly problem: string | undefined;
+  /** the owner given when the outbox was last opened with one */
+  readonly owner: Record<string, string>;
   add(entries: NewOutboxEntry[]): Promise<void>;
   /** Up to `max` entries not taken yet, oldest first (each is given out once per open outbox). */
   take(max: number): OutboxEntry[];
@@ -94,6 +96,8 @@ export interface SeenIds {
 }
 
 export interface OutboxOptions {
+  /** who owns the outbox (e.g. the node's name and channel), kept with it for when the node is gone */
+  owner?: Record<string, string>;
   /** dispatches held in memory at most (the rest waits in the store) */
   windowItems?: number;
   windowBytes?: number;

@@ -124,6 +124,17 @@ export async function keepUnwiredRecord(RED: RED, record: unknown, event: unknow
   }
 }
 
+/** Keeps a record of a node that is gone (no wires known): in the history under its notifier, with the default limit. */
+export async function keepOrphanRecord(RED: RED, record: unknown, event: unknown): Promise<void> {
+  const store = acquireStore(RED);
+  try {
+    const entry = await store.keep(record, event);
+    publishUpdate(RED, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
+  } finally {
+    await releaseStore(store);
+  }
+}
+
 export function isRedeliverable(node: unknown): node is RedeliverableNode {
   return typeof node === 'object' && node !== null && typeof (node as { redeliver?: unknown }).redeliver === 'function';
 }
