@@ -11,9 +11,14 @@ import type { Budget } from './file-outbox';
 import { FileSeenIds } from './file-seen';
 import { ensurePrivateDir } from './writer';
 import { DEFAULT_STORE_LIMITS, StoreUnavailableError } from './types';
-import type { NotifierStore, Outbox, OutboxOptions, SeenIds, StoreLimits } from './types';
+import type { HistoryBackend, NotifierStore, Outbox, OutboxOptions, SeenIds, StoreLimits } from './types';
+import { HistoryStore, acquireHistoryStore, releaseHistoryStore } from '../history/store';
+import type { HistoryStoreOptions } from '../history/types';
 
 export interface FileStoreOptions extends Partial<StoreLimits> {
+  /** where the history lives (default `<dir>/../notifier-history`, beside the store under the user directory) */
+  historyDir?: string;
+  historyOptions?: HistoryStoreOptions;
   dedupWindowMs?: number;
   dedupMax?: number;
   now?: () => number;
@@ -96,6 +101,14 @@ export class FileStore implements NotifierStore {
       });
     }
     return this.seen;
+  }
+
+  history(): HistoryBackend {
+    return acquireHistoryStore(this.options.historyDir ?? path.join(path.dirname(this.dir), 'notifier-history'), this.options.historyOptions);
+  }
+
+  releaseHistory(history: HistoryBackend): Promise<void> {
+    return history instanceof HistoryStore ? releaseHistoryStore(history) : Promise.resolve();
   }
 
   problem(): string | undefined {

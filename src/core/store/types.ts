@@ -4,6 +4,7 @@
  * directory) is the implementation today; the interface names no file, so that a shared one (Redis) can follow.
  */
 import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
+import type { HistoryEntry, KeepOptions, NotifierSummary, RecordPage } from '../history/types';
 
 /** Every failure of a store to keep what it was given: the caller must not report the work as stored. */
 export class StoreUnavailableError extends Error {
@@ -103,8 +104,28 @@ export interface OutboxOptions {
   windowBytes?: number;
 }
 
+/** The dispatch history as the store keeps it: the last `limit` records per notifier (see src/core/history). */
+export interface HistoryBackend {
+  whenReady(): Promise<void>;
+  keep(dispatch: unknown, event?: unknown, options?: KeepOptions): Promise<HistoryEntry>;
+  setLimit(keptBy: string, limit: number): Promise<number>;
+  clear(notifierId: string): Promise<number>;
+  listNotifiers(): NotifierSummary[];
+  getNotifier(notifierId: string): NotifierSummary | undefined;
+  getRecords(notifierId: string, page?: { offset?: number; limit?: number }): RecordPage | undefined;
+  getRecord(notifierId: string, recordId: string): HistoryEntry | undefined;
+  findNotifiers(nameOrId: string): string[];
+  notifiersKeptBy(keptBy: string): NotifierSummary[];
+}
+
 export interface NotifierStore {
   readonly type: string;
+  /**
+   * The dispatch history. Give it back with `releaseHistory` (the file store shares one history per directory in a
+   * process, counted by reference).
+   */
+  history(): HistoryBackend;
+  releaseHistory(history: HistoryBackend): Promise<void>;
   /** Resolves once the store can be used; rejects with StoreUnavailableError otherwise. */
   whenReady(): Promise<void>;
   /** The outbox of output node `nodeId` (one open at a time per node; opening waits for the previous close). */
