@@ -284,8 +284,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     const renderStatus = () => {
       if (!closing) showStatus(currentStatus());
     };
-    // At most one status update per STATUS_INTERVAL_MS while busy (the counts change on every message of a burst);
-    // the idle result (delivered, failed) shows at once.
+    // While only the counts change (every message of a burst changes them), at most one status update per
+    // STATUS_INTERVAL_MS; a change of state (queued, sending, retry wait, a result) shows at once.
     let statusTimer: NodeJS.Timeout | undefined;
     let lastStatusAt = 0;
     const kindOf = (key: string) => key.replace(/\d+/g, '#');
@@ -339,25 +339,32 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     // ---- the store -----------------------------------------------------------------------------------
     let store: FileStore | undefined;
     let opened: Promise<Outbox>;
-    try {
-      store = acquireNotifierStore(RED);
-      opened = store.openOutbox(nodeId, { windowItems: capacity, owner: { type: def.type, channel: def.channel, notifier } });
-    } catch (err) {
-      opened = Promise.reject(err);
-    }
-    opened.then(
-      (box) => {
-        outbox = box;
-        if (closing) return;
-        box.onAvailable(() => pump());
-        pump();
-      },
-      (err: Error) => {
-        storeProblem = err.message;
-        node.error(`${def.type} "${notifier}": the outbox cannot be opened: ${err.message}`);
-        renderStatus();
-      },
-    );
+    /** Opens the outbox; after a failure (a full or read-only disk at deploy), the next message tries again. */
+    const open = (): Promise<Outbox> => {
+      try {
+        store ??= acquireNotifierStore(RED);
+        opened = store.openOutbox(nodeId, { windowItems: capacity, owner: { type: def.type, channel: def.channel, notifier } });
+      } catch (err) {
+        opened = Promise.reject(err);
+      }
+      opened.then(
+        (box) => {
+          outbox = box;
+          storeProblem = undefined;
+          renderStatus();
+          if (closing) return;
+          box.onAvailable(() => pump());
+          pump();
+        },
+        (err: Error) => {
+          storeProblem = err.message;
+          node.error(`${def.type} "${notifier}": the outbox cannot be opened: ${err.message}`);
+          renderStatus();
+        },
+      );
+      return opened;
+    };
+    open();
 
     const failed = (event: NotifierEvent, error: { code: string; message: string; permanent: boolean }, extra: { id?: string; redeliveryOf?: string } = {}) =>
       failedRecord(event, { ...meta, ...extra }, error, {}, redactor);
@@ -482,7 +489,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         }
         carried = c.props;
       }
-      const box = await opened;
+      const box = await opened.catch(() => (closing ? opened : open()));
       try {
         await box.add([
           { id, event, createdAt: clock.now(), ...(carried ? { msg: carried } : {}), ...(redeliveryOf !== undefined ? { redeliveryOf } : {}) },
