@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { writeAll } from '../store/writer';
+import { syncDir, writeAll } from '../store/writer';
+
+export { syncDir };
 
 /** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
 export async function appendDurably(file: string, text: string): Promise<void> {
@@ -12,19 +14,6 @@ export async function appendDurably(file: string, text: string): Promise<void> {
     await fh.datasync();
   } finally {
     await fh.close();
-  }
-}
-
-/** Flushes a directory's entries (a created or renamed file) to the disk; ignored where directories cannot be opened. */
-export async function syncDir(dir: string): Promise<void> {
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Windows cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    await fh?.close().catch(() => undefined);
   }
 }
 

@@ -186,7 +186,7 @@ export function carriedProperties(msg: NodeMsg): { props?: Record<string, unknow
     return { dropped: `they cannot be stored as JSON (${(err as Error).message})` };
   }
   if (json.length > MAX_CARRIED_BYTES) return { dropped: `they take more than ${MAX_CARRIED_BYTES} bytes as JSON` };
-  return { props: JSON.parse(json) as Record<string, unknown> };
+  return { props };
 }
 
 const sweeping = new WeakSet<object>();
@@ -262,6 +262,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     /** redeliveries waiting for their record */
     const waiters = new Map<string, { event: NotifierEvent; resolve: (record: DispatchRecord) => void }>();
     let warnedCarry = false;
+    /** events this node checked at input (their outbox entries hold them as they are) */
+    const checkedHere = new WeakSet<object>();
     /** dispatches with a result, on their way to the flow (still in the outbox until the flow has handled them) */
     let handing = 0;
 
@@ -417,7 +419,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     const work = async (box: Outbox, entry: OutboxEntry): Promise<void> => {
       let event: NotifierEvent;
       try {
-        event = eventFromMessage({ event: entry.event }, def.type);
+        // an entry stored by this process holds the event checked at input; one read back from disk is checked again
+        event = checkedHere.has(entry.event as object) ? (entry.event as NotifierEvent) : eventFromMessage({ event: entry.event }, def.type);
       } catch (err) {
         event = entry.event as NotifierEvent;
         if (!entry.record) {
@@ -514,6 +517,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       let event: NotifierEvent;
       try {
         event = eventFromMessage(msg, def.type);
+        checkedHere.add(event);
       } catch (err) {
         done(err as Error);
         return;
@@ -543,6 +547,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       let ev: NotifierEvent;
       try {
         ev = eventFromMessage({ event }, def.type);
+        checkedHere.add(ev);
       } catch (err) {
         return Promise.reject(err);
       }
