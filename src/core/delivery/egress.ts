@@ -109,7 +109,8 @@ export class EgressPolicy {
   }
 
   deniedError(host: string, address: string): EgressDeniedError {
-    const shown = canonicalAddress(address) === canonicalAddress(host) ? address : `${host} (${address})`;
+    const a = canonicalAddress(address);
+    const shown = a === host.replace(/^\[|\]$/g, '').toLowerCase() ? a : `${host} (${a})`;
     return new EgressDeniedError(`the egress policy denies ${shown} (notifierEgress; link-local and metadata addresses are denied by default)`);
   }
 
