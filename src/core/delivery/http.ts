@@ -16,7 +16,7 @@ import type { AxiosResponse } from 'axios';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import type { DispatchResponse } from '../dispatch';
 import type { AttemptContext, AttemptResult } from './engine';
-import { EgressPolicy, proxyForUrl, type Env } from './egress';
+import { EGRESS_DENIED, EgressPolicy, proxyForUrl, type Env } from './egress';
 import { RETRYABLE_ERROR_CODES, classifyStatus, describeErrorCode, parseRetryAfter } from './policy';
 
 export const USER_AGENT = 'package-notifiers-node-red';
@@ -174,6 +174,8 @@ interface Route {
   agent: http.Agent;
   /** the request goes through a proxy, which resolves and connects the destination */
   proxied: boolean;
+  /** an IP-literal destination the egress policy denies (a literal never goes through the agents' lookup) */
+  denied?: HttpTransportError;
 }
 
 const ROUTE_CACHE_MAX = 256;
@@ -221,6 +223,11 @@ export class HttpTransport {
     const proxyUrl = this.proxyFor(url);
     if (!proxyUrl) r = { agent: https_ ? this.httpsAgent : this.httpAgent, proxied: false };
     else r = { agent: this.proxyAgent(proxyUrl, https_), proxied: true };
+    try {
+      this.egress.checkLiteral(url.hostname);
+    } catch (err) {
+      r.denied = new HttpTransportError(EGRESS_DENIED, (err as Error).message);
+    }
     if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
     this.routes.set(key, r);
     return r;
@@ -275,9 +282,8 @@ export class HttpTransport {
     const body = req.body !== undefined && method !== 'HEAD' ? req.body : undefined;
     let res: AxiosResponse<Readable>;
     try {
-      // an IP literal never goes through the agents' lookup: check it here
-      this.egress.checkLiteral(url.hostname);
       const route = this.route(url);
+      if (route.denied) throw route.denied;
       // through a proxy, the proxy resolves and connects: check what the name resolves to here
       if (route.proxied) await this.egress.checkResolved(url.hostname);
       res = await client.request<Readable>({
