@@ -12,7 +12,7 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import axios from 'axios';
-import type { AxiosResponse } from 'axios';
+import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import type { DispatchResponse } from '../dispatch';
 import type { AttemptContext, AttemptResult } from './engine';
@@ -133,7 +133,11 @@ function readLimited(stream: Readable, max: number, signal: AbortSignal): Promis
   });
 }
 
-/** The one axios instance: no redirects, no axios proxy (agents do it), the body as a stream, any status. */
+/**
+ * The one axios instance (no redirects, no axios proxy: the agents do it, the body as a stream, any status),
+ * its settings, and its HTTP adapter. A request goes straight to the adapter with that
+ * configuration: no interceptors, no per-request merge of defaults, no body transforms (the body is text).
+ */
 const client = axios.create({
   adapter: 'http',
   maxRedirects: 0,
@@ -145,7 +149,9 @@ const client = axios.create({
   transformResponse: [],
   transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
 });
-delete client.defaults.headers.common.Accept;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+const { headers: _defaultHeaders, ...BASE_CONFIG } = client.defaults;
+const adapter = axios.getAdapter('http');
 
 /** hpagent fails a refused `CONNECT` with "Bad response: <status>": give it a code the policy classifies. */
 function proxyError(err: Error): Error {
@@ -286,16 +292,20 @@ export class HttpTransport {
       if (route.denied) throw route.denied;
       // through a proxy, the proxy resolves and connects: check what the name resolves to here
       if (route.proxied) await this.egress.checkResolved(url.hostname);
-      res = await client.request<Readable>({
-        method,
+      if (ctx.signal.aborted) throw new HttpTransportError('ERR_CANCELED', 'the attempt was aborted');
+      const config: InternalAxiosRequestConfig = {
+        ...BASE_CONFIG,
+        method: method.toLowerCase(),
         url: url.href,
-        headers,
-        ...(body !== undefined ? { data: body } : {}),
+        headers: new AxiosHeaders(headers),
+        data: body,
         signal: ctx.signal,
         // a real-time safety net; the engine enforces the attempt timeout with its own clock
         timeout: ctx.timeoutMs + 1000,
-        ...(url.protocol === 'https:' ? { httpsAgent: route.agent } : { httpAgent: route.agent }),
-      });
+      };
+      if (url.protocol === 'https:') config.httpsAgent = route.agent;
+      else config.httpAgent = route.agent;
+      res = (await adapter(config)) as AxiosResponse<Readable>;
     } catch (err) {
       if (err instanceof HttpTransportError) throw err;
       if (ctx.signal.aborted) throw new HttpTransportError('ERR_CANCELED', 'the attempt was aborted');
