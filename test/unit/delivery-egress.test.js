@@ -89,3 +89,10 @@ test('literal origins and allowed hosts', () => {
   assert.equal(hostAllowed(host('0x7f000001'), allowed), true);
   assert.throws(() => parseAllowedHosts('https://x/y'), /not a host name/);
 });
+
+test("a proxy's answer to CONNECT: 407 and other refusals are permanent, 502/503/504 are retried", () => {
+  const err = (code) => Object.assign(new Error(code), { code });
+  assert.equal(classifyTransportError(err('proxy_407')).kind, 'permanent');
+  assert.equal(classifyTransportError(err('proxy_403')).kind, 'permanent');
+  for (const c of ['proxy_502', 'proxy_503', 'proxy_504']) assert.equal(classifyTransportError(err(c)).kind, 'retryable', c);
+});
