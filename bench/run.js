@@ -31,6 +31,7 @@ const BENCHES = [
   { name: 'template-vs-mustache', file: 'template-vs-mustache.js', target: 2 },
   { name: 'pipeline-vs-core-flow', file: 'pipeline-vs-core-flow.js', target: 1 },
   { name: 'email-vs-node-red-node-email', file: 'email-vs-node-red-node-email.js', target: 3 },
+  { name: 'webhook-vs-core-http-request', file: 'webhook-vs-core-http-request.js', target: 1.2 },
   { name: 'webhook-vs-raw-client', file: 'webhook-vs-raw-client.js', target: 0.7 },
   { name: 'memory-burst', file: 'memory-burst.js' },
   { name: 'outbox-restart', file: 'outbox-restart.js' },

@@ -48,7 +48,20 @@ function messageFor(kind, prefix, n) {
     return { topic: `${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName}`, payload: `Package ${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName} by ${ev.vars.UserName}.` };
   }
   const event = eventFor(prefix, n);
+  if (kind === 'body') {
+    // what notifier-webhook posts for the event (ProGet's default content), as msg.payload for the core http request node
+    return { payload: webhookBody(event.vars), topic: event.type };
+  }
   return { event, payload: event.vars, topic: event.type };
+}
+
+let webhookTemplate;
+function webhookBody(vars) {
+  if (!webhookTemplate) {
+    const { compileTemplate, defaultTemplates } = require(path.join(ROOT, 'dist', 'core', 'otterscript'));
+    webhookTemplate = compileTemplate(defaultTemplates(baseEvent.type).webhook);
+  }
+  return webhookTemplate(vars);
 }
 
 /**

@@ -3,6 +3,7 @@
 import { createSlackChannel } from '../core/channels/slack';
 import { compileTemplate, defaultTemplates } from '../core/otterscript';
 import type { TemplateKit } from '../core/channels/templates';
+import { buildHttpChannel } from './shared/http-egress';
 import { registerOutputNode } from './shared/output-node';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -13,6 +14,6 @@ export default function notifierSlack(RED: any): void {
     type: 'notifier-slack',
     channel: 'slack',
     credentials: { url: { type: 'password' } },
-    build: (config, credentials) => createSlackChannel(config, credentials, kit),
+    build: (config, credentials) => buildHttpChannel(RED, config, 2, (transport) => createSlackChannel(config, credentials, kit, transport)),
   });
 }

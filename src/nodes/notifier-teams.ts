@@ -3,6 +3,7 @@
 import { createTeamsChannel } from '../core/channels/teams';
 import { compileTemplate, defaultTemplates } from '../core/otterscript';
 import type { TemplateKit } from '../core/channels/templates';
+import { buildHttpChannel } from './shared/http-egress';
 import { registerOutputNode } from './shared/output-node';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -13,6 +14,6 @@ export default function notifierTeams(RED: any): void {
     type: 'notifier-teams',
     channel: 'teams',
     credentials: { url: { type: 'password' } },
-    build: (config, credentials) => createTeamsChannel(config, credentials, kit),
+    build: (config, credentials) => buildHttpChannel(RED, config, 4, (transport) => createTeamsChannel(config, credentials, kit, transport)),
   });
 }

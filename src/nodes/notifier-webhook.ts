@@ -4,6 +4,7 @@
 import { createWebhookChannel } from '../core/channels/webhook';
 import { compileTemplate, defaultTemplates } from '../core/otterscript';
 import type { TemplateKit } from '../core/channels/templates';
+import { buildHttpChannel } from './shared/http-egress';
 import { registerOutputNode } from './shared/output-node';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -19,6 +20,6 @@ export default function notifierWebhook(RED: any): void {
       password: { type: 'password' },
       token: { type: 'password' },
     },
-    build: (config, credentials) => createWebhookChannel(config, credentials, kit),
+    build: (config, credentials) => buildHttpChannel(RED, config, 8, (transport) => createWebhookChannel(config, credentials, kit, transport)),
   });
 }

@@ -27,6 +27,12 @@ function nodeModule(type) {
   return mod.default || mod;
 }
 
+/** A core node of the selected Node-RED (e.g. 'network/06-httpproxy.js', 'network/05-tls.js') for the test helper. */
+function coreNodeModule(file) {
+  const nodesPkg = require.resolve('@node-red/nodes/package.json', { paths: [path.dirname(require.resolve(NODE_RED_MODULE, { paths: [ROOT] }))] });
+  return require(path.join(path.dirname(nodesPkg), 'core', file));
+}
+
 function tmpDir(prefix = 'pn-test-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
@@ -162,4 +168,4 @@ function ownUserDirPerTest(test, base = {}) {
   test.beforeEach(() => testHelper().settings({ ...base, userDir: tmpDir('pn-node-') }));
 }
 
-module.exports = { ROOT, NR5, NODE_RED_MODULE, testHelper, nodeModule, startRuntime, tmpDir, ownUserDirPerTest };
+module.exports = { ROOT, NR5, NODE_RED_MODULE, testHelper, nodeModule, coreNodeModule, startRuntime, tmpDir, ownUserDirPerTest };

@@ -11,6 +11,7 @@ import { ConfigError, checkHttpUrl, choiceProperty, numberProperty, textProperty
 import type { ChannelDriver, PreparedDispatch, PrepareContext } from '../delivery/dispatcher';
 import { PrepareError } from '../delivery/dispatcher';
 import type { EngineOptions } from '../delivery/engine';
+import { EGRESS_DENIED, hostAllowed, literalOrigin, parseAllowedHosts } from '../delivery/egress';
 import { HttpTransport, httpAttempt } from '../delivery/http';
 import type { HttpRequest } from '../delivery/http';
 import { checkHeaderValue, parseHeaderLines } from './headers';
@@ -84,6 +85,15 @@ export function createWebhookChannel(
   const urlSource = textProperty(config, 'url').trim();
   if (!urlSource) throw new ConfigError('url', 'url is required (the receiver, e.g. https://example.com/hooks/proget)');
   if (!usesTemplate(urlSource)) checkHttpUrl('url', urlSource, 'url');
+  // egress: the origin is written out, or events may only name the hosts listed in allowedHosts
+  const allowedHosts = parseAllowedHosts(config.allowedHosts);
+  const origin = literalOrigin(urlSource, usesTemplate);
+  if (origin === undefined && allowedHosts.length === 0) {
+    throw new ConfigError(
+      'url',
+      'url: the origin (scheme, host and port) must be written out, with variables only in the path, query and fragment (e.g. https://hooks.example.com/$FeedName); to let events choose the host, list the hosts they may name in allowedHosts',
+    );
+  }
   const method = choiceProperty(config, 'method', WEBHOOK_METHODS, 'POST');
   const headerLines = parseHeaderLines(textProperty(config, 'headers'));
   const contentSource = textProperty(config, 'content');
@@ -142,6 +152,13 @@ export function createWebhookChannel(
         parsed = checkHttpUrl('url', renderedUrl, 'the rendered url');
       } catch (err) {
         throw new PrepareError('url', (err as Error).message);
+      }
+      // the credentials, signature and headers go to the configured origin or an allowed host, nowhere else
+      if (origin !== undefined && parsed.origin !== origin) {
+        throw new PrepareError(EGRESS_DENIED, `the rendered url leaves the configured origin ${origin}`);
+      }
+      if (allowedHosts.length > 0 && !hostAllowed(parsed.hostname, allowedHosts)) {
+        throw new PrepareError(EGRESS_DENIED, `the rendered url names the host ${parsed.hostname.slice(0, 100)}, which is not in allowedHosts`);
       }
       const reqHeaders: Record<string, string> = {};
       for (const h of headers) {

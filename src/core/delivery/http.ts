@@ -1,19 +1,22 @@
 /**
- * One HTTP attempt with Node's own `http`/`https` clients, classified by the shared policy. Redirects are
- * not followed (a 3xx is a result like any other status), the response body is read as text up to a
- * maximum size (the rest is discarded, so a huge answer cannot fill memory, and the status is still
- * known; gzip/deflate/br answers are decompressed), sockets are reused through keep-alive agents, and
+ * One HTTP attempt with axios, classified by the shared policy. One axios instance serves every node
+ * (no interceptors, no per-call set-up); each transport (one per output node) keeps its keep-alive agents:
+ * direct ones with the egress policy's `lookup` and the node's TLS options, and, when a proxy applies,
+ * hpagent's tunnelling agents (`CONNECT`, kept alive). Redirects are not followed (a 3xx is a result like
+ * any other status), the response body is read as text up to a maximum size (the rest is discarded, so a
+ * huge answer cannot fill memory, and the status is still known; axios decompresses gzip/deflate/br), and
  * the attempt stops when the engine aborts it (timeout, shutdown).
- *
- * (An axios-based transport cost about half of the CPU of a delivery in the webhook benchmark; what an
- * output node needs of HTTP is this small and fixed, so the platform's client serves it directly.)
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import zlib from 'node:zlib';
+import type { ConnectionOptions } from 'node:tls';
+import axios from 'axios';
+import { AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import type { DispatchResponse } from '../dispatch';
 import type { AttemptContext, AttemptResult } from './engine';
+import { EGRESS_DENIED, EgressPolicy, proxyForUrl, type Env } from './egress';
 import { RETRYABLE_ERROR_CODES, classifyStatus, describeErrorCode, parseRetryAfter } from './policy';
 
 export const USER_AGENT = 'package-notifiers-node-red';
@@ -36,13 +39,32 @@ export interface HttpResponse {
   truncated: boolean;
 }
 
+/** A proxy named by the node (Node-RED's `http proxy` config node). */
+export interface ProxySettings {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** hosts that bypass it (NO_PROXY syntax: names, `.suffix`, `*.suffix`, `host:port`) */
+  noProxy?: readonly string[] | undefined;
+}
+
+/** TLS options for the destination (Node-RED's `tls-config` node fills them). */
+export type TlsSettings = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'ALPNProtocols'>;
+
 export interface HttpTransportOptions {
   maxResponseBytes?: number;
   /** sockets per destination host (default 8) */
   maxSockets?: number;
+  /** the node's proxy; without it the environment's HTTP_PROXY / HTTPS_PROXY / NO_PROXY apply */
+  proxy?: ProxySettings | undefined;
+  /** where proxy variables are read (default process.env, read once here) */
+  env?: Env;
+  tls?: TlsSettings | undefined;
+  /** the addresses deliveries may reach (default: link-local and metadata denied) */
+  egress?: EgressPolicy | undefined;
 }
 
-/** An error from the transport that was not an HTTP answer: network, DNS, TLS, abort. */
+/** An error from the transport that was not an HTTP answer: network, DNS, TLS, abort, proxy, egress policy. */
 export class HttpTransportError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -103,7 +125,7 @@ function readLimited(stream: Readable, max: number, signal: AbortSignal): Promis
     });
     stream.on('end', () => done(null));
     stream.on('error', (err) => {
-      // the answer was cut short by the peer: keep what came, if anything
+      // the answer was cut short by the peer, or is not what its encoding says: keep what came, if anything
       if (size > 0) done(null, true);
       else done(err);
     });
@@ -111,33 +133,130 @@ function readLimited(stream: Readable, max: number, signal: AbortSignal): Promis
   });
 }
 
-/** The response body, decompressed when the server compressed it anyway (we ask for no encoding). */
-function decoded(res: http.IncomingMessage): Readable {
-  const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? zlib.createGunzip()
-      : encoding === 'deflate'
-        ? zlib.createInflate()
-        : encoding === 'br'
-          ? zlib.createBrotliDecompress()
-          : undefined;
-  if (!decoder) return res;
-  res.on('error', (err) => decoder.destroy(err));
-  // a body that is not what its encoding says is kept as it came (readLimited keeps what was read)
-  return res.pipe(decoder);
+/**
+ * The one axios instance (no redirects, no axios proxy: the agents do it, the body as a stream, any status),
+ * its settings, and its HTTP adapter. A request goes straight to the adapter with that
+ * configuration: no interceptors, no per-request merge of defaults, no body transforms (the body is text).
+ */
+const client = axios.create({
+  adapter: 'http',
+  maxRedirects: 0,
+  proxy: false,
+  responseType: 'stream',
+  validateStatus: null,
+  decompress: true,
+  transformRequest: [],
+  transformResponse: [],
+  transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+});
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+const { headers: _defaultHeaders, ...BASE_CONFIG } = client.defaults;
+const adapter = axios.getAdapter('http');
+
+/** hpagent fails a refused `CONNECT` with "Bad response: <status>": give it a code the policy classifies. */
+function proxyError(err: Error): Error {
+  const m = /^Bad response: (\d{3})$/.exec(err.message);
+  if (!m) return err;
+  const status = Number(m[1]);
+  const message =
+    status === 407
+      ? 'the proxy refused authentication (407 Proxy Authentication Required): check the user name and password of the proxy'
+      : `the proxy answered ${status} ${http.STATUS_CODES[status] ?? ''} to CONNECT`.trimEnd();
+  return Object.assign(new Error(message), { code: `proxy_${status}` });
 }
 
+type ConnectCallback = (err: Error | null, socket?: unknown) => void;
+interface Connecting {
+  createConnection(options: unknown, cb: ConnectCallback): unknown;
+}
+/** hpagent's agents with their proxy errors classified. */
+function withProxyErrors<T extends Connecting>(agent: T): T {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, cb) => create(options, (err, socket) => (err ? cb(proxyError(err)) : cb(null, socket)));
+  return agent;
+}
+
+interface Route {
+  agent: http.Agent;
+  /** the request goes through a proxy, which resolves and connects the destination */
+  proxied: boolean;
+  /** an IP-literal destination the egress policy denies (a literal never goes through the agents' lookup) */
+  denied?: HttpTransportError;
+}
+
+const ROUTE_CACHE_MAX = 256;
+
 export class HttpTransport {
+  private readonly maxSockets: number;
+  private readonly maxResponseBytes: number;
+  private readonly proxy: ProxySettings | undefined;
+  private readonly env: Env;
+  private readonly tls: TlsSettings;
+  readonly egress: EgressPolicy;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
-  private readonly maxResponseBytes: number;
+  /** proxy agents by proxy URL and destination scheme */
+  private readonly proxyAgents = new Map<string, http.Agent>();
+  /** the route per destination origin (the proxy decision is made once per origin) */
+  private readonly routes = new Map<string, Route>();
 
   constructor(options: HttpTransportOptions = {}) {
-    const maxSockets = options.maxSockets ?? 8;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+    this.maxSockets = options.maxSockets ?? 8;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.proxy = options.proxy?.url ? options.proxy : undefined;
+    this.env = { ...(options.env ?? process.env) };
+    this.tls = { ...(options.tls ?? {}) };
+    this.egress = options.egress ?? new EgressPolicy();
+    const lookup = this.egress.lookup as unknown as http.AgentOptions['lookup'];
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, lookup });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: this.maxSockets, lookup, ...this.tls });
+  }
+
+  /** The proxy URL for a destination ('' = direct): the node's proxy and its no-proxy list, else the environment. */
+  proxyFor(url: URL): string {
+    if (this.proxy) {
+      const env: Env = { no_proxy: (this.proxy.noProxy ?? []).join(','), http_proxy: this.proxy.url, https_proxy: this.proxy.url };
+      return proxyForUrl(url, env);
+    }
+    return proxyForUrl(url, this.env);
+  }
+
+  private route(url: URL): Route {
+    const key = url.origin;
+    let r = this.routes.get(key);
+    if (r) return r;
+    const https_ = url.protocol === 'https:';
+    const proxyUrl = this.proxyFor(url);
+    if (!proxyUrl) r = { agent: https_ ? this.httpsAgent : this.httpAgent, proxied: false };
+    else r = { agent: this.proxyAgent(proxyUrl, https_), proxied: true };
+    try {
+      this.egress.checkLiteral(url.hostname);
+    } catch (err) {
+      r.denied = new HttpTransportError(EGRESS_DENIED, (err as Error).message);
+    }
+    if (this.routes.size >= ROUTE_CACHE_MAX) this.routes.clear();
+    this.routes.set(key, r);
+    return r;
+  }
+
+  private proxyAgent(proxyUrl: string, secure: boolean): http.Agent {
+    const key = `${secure ? 'https' : 'http'} ${proxyUrl}`;
+    let agent = this.proxyAgents.get(key);
+    if (agent) return agent;
+    let proxy: URL;
+    try {
+      proxy = new URL(proxyUrl);
+    } catch {
+      throw new HttpTransportError('proxy_invalid', 'the proxy URL is not a valid URL (http://host:port)');
+    }
+    if (this.proxy && (this.proxy.username || this.proxy.password)) {
+      proxy.username = encodeURIComponent(this.proxy.username ?? '');
+      proxy.password = encodeURIComponent(this.proxy.password ?? '');
+    }
+    const opts = { keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' as const, proxy };
+    agent = secure ? withProxyErrors(new HttpsProxyAgent({ ...opts, ...this.tls })) : withProxyErrors(new HttpProxyAgent(opts));
+    this.proxyAgents.set(key, agent);
+    return agent;
   }
 
   /** Sends one request. Resolves with any HTTP answer; rejects with HttpTransportError otherwise. */
@@ -154,43 +273,52 @@ export class HttpTransport {
     }
     const method = req.method.toUpperCase();
     const headers: Record<string, string> = { ...req.headers };
-    const names = Object.keys(headers).map((k) => k.toLowerCase());
-    if (!names.includes('user-agent')) headers['User-Agent'] = USER_AGENT;
-    // a string body goes out with the headers in one write (a Buffer would take a second one)
-    const body = req.body !== undefined && method !== 'HEAD' ? req.body : undefined;
-    if (body !== undefined && !names.includes('content-length')) headers['Content-Length'] = String(Buffer.byteLength(body, 'utf8'));
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const fail = (err: unknown) => {
-        if (ctx.signal.aborted) return reject(new HttpTransportError('ERR_CANCELED', 'the attempt was aborted'));
-        const code = errorCode(err) ?? 'ERR_NETWORK';
-        if (code === 'ETIMEDOUT') return reject(new HttpTransportError('timeout', 'no answer in time'));
-        reject(new HttpTransportError(code, describeErrorCode(code) ?? ((err as Error)?.message || 'network error')));
-      };
-      let request: http.ClientRequest;
-      try {
-        const options: http.RequestOptions = {
-          method,
-          headers,
-          signal: ctx.signal,
-          agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-          // a real-time safety net; the engine enforces the attempt timeout with its own clock
-          timeout: ctx.timeoutMs + 1000,
-        };
-        request = (url.protocol === 'https:' ? https : http).request(url, options, resolve);
-      } catch (err) {
-        // invalid header names or values are refused before anything is sent
-        return reject(new HttpTransportError(errorCode(err) ?? 'ERR_INVALID_REQUEST', (err as Error).message));
+    let hasUserAgent = false;
+    try {
+      for (const [name, value] of Object.entries(headers)) {
+        http.validateHeaderName(name);
+        http.validateHeaderValue(name, value);
+        if (name.toLowerCase() === 'user-agent') hasUserAgent = true;
       }
-      request.on('timeout', () => request.destroy(Object.assign(new Error('no answer in time'), { code: 'ETIMEDOUT' })));
-      request.on('error', fail);
-      if (body !== undefined) request.end(body, 'utf8');
-      else request.end();
-    });
+    } catch (err) {
+      // invalid header names or values are refused before anything is sent
+      throw new HttpTransportError(errorCode(err) ?? 'ERR_INVALID_REQUEST', (err as Error).message);
+    }
+    if (!hasUserAgent) headers['User-Agent'] = USER_AGENT;
+    const body = req.body !== undefined && method !== 'HEAD' ? req.body : undefined;
+    let res: AxiosResponse<Readable>;
+    try {
+      const route = this.route(url);
+      if (route.denied) throw route.denied;
+      // through a proxy, the proxy resolves and connects: check what the name resolves to here
+      if (route.proxied) await this.egress.checkResolved(url.hostname);
+      if (ctx.signal.aborted) throw new HttpTransportError('ERR_CANCELED', 'the attempt was aborted');
+      const config: InternalAxiosRequestConfig = {
+        ...BASE_CONFIG,
+        method: method.toLowerCase(),
+        url: url.href,
+        headers: new AxiosHeaders(headers),
+        data: body,
+        signal: ctx.signal,
+        // a real-time safety net; the engine enforces the attempt timeout with its own clock
+        timeout: ctx.timeoutMs + 1000,
+      };
+      if (url.protocol === 'https:') config.httpsAgent = route.agent;
+      else config.httpAgent = route.agent;
+      res = (await adapter(config)) as AxiosResponse<Readable>;
+    } catch (err) {
+      if (err instanceof HttpTransportError) throw err;
+      if (ctx.signal.aborted) throw new HttpTransportError('ERR_CANCELED', 'the attempt was aborted');
+      const code = errorCode(err) ?? 'ERR_NETWORK';
+      if (code === 'ETIMEDOUT') throw new HttpTransportError('timeout', 'no answer in time');
+      const own = code === 'egress_denied' || code.startsWith('proxy_');
+      throw new HttpTransportError(code, own ? (err as Error).message : (describeErrorCode(code) ?? ((err as Error)?.message || 'network error')));
+    }
     // read every answer (HEAD and 204 included) to its end, so that the socket goes back to the pool
-    const { body: raw, truncated } = await readLimited(decoded(res), this.maxResponseBytes, ctx.signal);
+    const { body: raw, truncated } = await readLimited(res.data, this.maxResponseBytes, ctx.signal);
     return {
-      status: res.statusCode ?? 0,
-      statusText: res.statusMessage || http.STATUS_CODES[res.statusCode ?? 0] || '',
+      status: res.status,
+      statusText: res.statusText || http.STATUS_CODES[res.status] || '',
       headers: flatHeaders(res.headers),
       body: raw.toString('utf8'),
       truncated,
@@ -201,6 +329,9 @@ export class HttpTransport {
   destroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    for (const a of this.proxyAgents.values()) a.destroy();
+    this.proxyAgents.clear();
+    this.routes.clear();
   }
 }
 
@@ -241,6 +372,8 @@ export function classifyTransportError(err: unknown): AttemptResult {
   const code = errorCode(err) ?? 'ERR_NETWORK';
   const message = (err as Error)?.message || code;
   if (code === 'timeout') return { kind: 'retryable', code, message };
+  // a proxy that cannot reach the destination (502, 503, 504) may later; any other refusal (407…) is permanent
+  if (/^proxy_5(02|03|04)$/.test(code)) return { kind: 'retryable', code, message };
   if (RETRYABLE_ERROR_CODES.has(code) || code === 'ERR_NETWORK' || code === 'ERR_SOCKET_CLOSED') {
     return { kind: 'retryable', code, message: describeErrorCode(code) ?? message };
   }

@@ -39,10 +39,12 @@ export {
   httpAttempt,
   responseOf,
 } from './http';
-export type { HttpRequest, HttpResponse, HttpTransportOptions } from './http';
+export type { HttpRequest, HttpResponse, HttpTransportOptions, ProxySettings, TlsSettings } from './http';
 export { Dispatcher, PrepareError, failedRecord, prepareErrorOf, redactRequest, redactResponse } from './dispatcher';
 export type { ChannelDriver, PreparedDispatch, PrepareContext, DispatcherOptions, DispatchOptions } from './dispatcher';
 export { statusText, STATUS_MAX_CHARS } from './status';
 export type { NodeStatus } from './status';
 export { ConfigError, numberProperty, choiceProperty, textProperty, checkHttpUrl } from './config';
 export type { NumberSpec } from './config';
+export { EgressPolicy, EgressDeniedError, EGRESS_DENIED, DEFAULT_EGRESS_DENY, proxyForUrl, literalOrigin, parseAllowedHosts, hostAllowed } from './egress';
+export type { EgressSettings } from './egress';
