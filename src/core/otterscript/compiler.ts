@@ -10,7 +10,7 @@ import { type Dec, compareValues, parseDecimal } from './dotnet';
 import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
-import { RegexLimitError, checkInput, compileRegex } from './regex';
+import { type Regex, RegexLimitError, checkInput, compileRegex } from './regex';
 import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, suggest } from './values';
 import { MAX_DEPTH } from './parser';
 
@@ -458,7 +458,7 @@ class Compiler {
       case 'MatchesRegex': {
         const p = args[1]!;
         if (p.k !== 'text') return undefined;
-        let re: RegExp;
+        let re: Regex;
         try {
           re = compileRegex(p.value);
         } catch (err) {
@@ -473,7 +473,6 @@ class Compiler {
           } catch (err) {
             site.fail(`$MatchesRegex: ${(err as Error).message}`);
           }
-          re.lastIndex = 0;
           return re.test(t) ? 'True' : 'False';
         };
       }
@@ -482,7 +481,7 @@ class Compiler {
         const p = args[1]!;
         if (p.k === 'text') {
           try {
-            compileRegex(p.value, true);
+            compileRegex(p.value);
           } catch (err) {
             if (err instanceof RegexLimitError) this.fail(`${e.sigil}${fn.name}: ${err.message}`, p.pos);
             throw err;

@@ -183,11 +183,9 @@ def({
   params: [T('text'), T('pattern'), T('replacement')],
   run: ([text, pattern, replacement], _ctx, site) =>
     regexCall(site, () => {
-      const re = compileRegex(str(pattern!), true);
+      const re = compileRegex(str(pattern!));
       checkInput(str(text!));
-      // .NET's ${name} group reference is $<name> in JavaScript
-      const rep = str(replacement!).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, '$$<$1>');
-      return str(text!).replace(re, rep);
+      return re.replaceAll(str(text!), str(replacement!));
     }),
 });
 
@@ -197,18 +195,11 @@ def({
   params: [T('text'), T('pattern'), T('group', true)],
   run: ([text, pattern, group], _ctx, site) =>
     regexCall(site, () => {
-      const re = compileRegex(str(pattern!), true);
+      const re = compileRegex(str(pattern!));
       checkInput(str(text!));
       const g = group === undefined || group === '' ? undefined : str(group);
-      const out: string[] = [];
-      for (const m of str(text!).matchAll(re)) {
-        let v: string | undefined;
-        if (g === undefined) v = m[0];
-        else if (/^\d+$/.test(g)) v = m[Number(g)];
-        else v = m.groups?.[g];
-        out.push(v ?? '');
-        if (out.length > 10000) site.fail('@RegexFind: more than 10000 matches');
-      }
+      const out = re.findAll(str(text!), g, 10000);
+      if (out.length > 10000) site.fail('@RegexFind: more than 10000 matches');
       return out;
     }),
 });
