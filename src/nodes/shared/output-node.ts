@@ -36,7 +36,7 @@
  * maxRetryAfterMs, queueSize, closeGraceMs }` tune the shared policy; tests may also pass `clock`.
  */
 import type { Channel, DispatchRecord } from '../../core/dispatch';
-import { normalizeEvent } from '../../core/events';
+import { isValidatedEvent, normalizeEvent } from '../../core/events';
 import type { NotifierEvent } from '../../core/events';
 import {
   ConfigError,
@@ -139,6 +139,7 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new Error(`${type}: msg.event must be an event object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
+  if (isValidatedEvent(raw)) return raw;
   const source = ['http', 'input', 'test'].includes(raw.source) ? raw.source : 'input';
   try {
     return normalizeEvent(raw, { source });
