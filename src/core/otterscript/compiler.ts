@@ -11,7 +11,7 @@ import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
 import { type Regex, RegexLimitError, checkInput, compileRegex } from './regex';
-import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, suggest } from './values';
+import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, MAX_WORK, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, sizeOf, suggest } from './values';
 import { MAX_DEPTH } from './parser';
 
 /** Largest output a template may produce. */
@@ -30,6 +30,17 @@ interface Local {
 
 const SIGIL_KIND: Record<Sigil, Kind> = { $: 'text', '@': 'list', '%': 'map' };
 const KIND_SIGIL: Record<Kind, Sigil> = { text: '$', list: '@', map: '%' };
+
+/** Takes `units` from the render's work budget; over it, the render stops with an OtterScriptError at `pos`. */
+function charge(ctx: Ctx, units: number, src: string, pos: number): void {
+  if ((ctx.work -= units) < 0) {
+    throw new OtterScriptError(
+      `The template does more work than allowed (${MAX_WORK / 1048576}M units: characters produced, function calls and the text they process)`,
+      src,
+      pos,
+    );
+  }
+}
 
 function ordinal(n: number): string {
   return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
@@ -71,8 +82,16 @@ class Compiler {
 
   private node(n: TNode, depth: number): SFn {
     switch (n.k) {
-      case 'out':
-        return this.scalar(n.expr);
+      case 'out': {
+        const f = this.scalar(n.expr);
+        const src = this.src;
+        const pos = n.expr.pos;
+        return (ctx) => {
+          const s = f(ctx);
+          charge(ctx, s.length, src, pos);
+          return s;
+        };
+      }
       case 'if': {
         const pred = this.pred(n.pred);
         const then = this.body(n.then, depth + 1);
@@ -112,6 +131,7 @@ class Compiler {
             if (--ctx.budget < 0) {
               throw new OtterScriptError(`The template runs more than ${MAX_LOOP_ITERATIONS} loop iterations`, src, pos);
             }
+            charge(ctx, 1, src, pos);
             ctx.locals[slot] = item;
             out += body(ctx);
             if (out.length > MAX_OUTPUT_LENGTH) {
@@ -391,25 +411,27 @@ class Compiler {
     };
 
     const special = this.specialCall(fn, e, site);
-    if (special) return special;
+    if (special) {
+      return (ctx) => {
+        const v = special(ctx);
+        charge(ctx, 1 + sizeOf(v), src, e.pos);
+        return v;
+      };
+    }
 
     const argFns = e.args.map((a, i) => this.argument(fn, a, i, site));
     const run = fn.run;
-    let f: Fn;
-    if (argFns.length === 0) f = (ctx) => run([], ctx, site);
-    else if (argFns.length === 1) {
-      const a0 = argFns[0]!;
-      f = (ctx) => run([a0(ctx)], ctx, site);
-    } else if (argFns.length === 2) {
-      const [a0, a1] = argFns as [Fn, Fn];
-      f = (ctx) => run([a0(ctx), a1(ctx)], ctx, site);
-    } else {
-      f = (ctx) => {
-        const args: Value[] = new Array(argFns.length);
-        for (let i = 0; i < argFns.length; i++) args[i] = argFns[i]!(ctx);
-        return run(args, ctx, site);
-      };
-    }
+    const pos = e.pos;
+    // the work of a call: 1, the size of its arguments (before the call) and of its result (after)
+    const f: Fn = (ctx) => {
+      const args: Value[] = new Array(argFns.length);
+      let units = 1;
+      for (let i = 0; i < argFns.length; i++) units += sizeOf((args[i] = argFns[i]!(ctx)));
+      charge(ctx, units, src, pos);
+      const v = run(args, ctx, site);
+      charge(ctx, sizeOf(v), src, pos);
+      return v;
+    };
     if (returns !== 'any') return f;
     const want = SIGIL_KIND[e.sigil];
     return (ctx) => {

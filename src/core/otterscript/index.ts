@@ -12,7 +12,7 @@ import type { Vars } from '../events/types';
 import { compilePredicateAst, compileTemplateAst } from './compiler';
 import { OtterScriptError } from './errors';
 import { parsePredicate, parseTemplate } from './parser';
-import { type Ctx, MAX_LOOP_ITERATIONS, type RenderOptions } from './values';
+import { type Ctx, MAX_LOOP_ITERATIONS, MAX_WORK, type RenderOptions } from './values';
 
 export { OtterScriptError } from './errors';
 export { defaultTemplates } from './defaults';
@@ -23,7 +23,7 @@ export { MAX_PATTERN_LENGTH, MAX_REGEX_INPUT } from './regex';
 export { MAX_DEPTH, parseTemplate, parsePredicate } from './parser';
 export { MAX_SOURCE_LENGTH } from './lexer';
 export { MAX_OUTPUT_LENGTH } from './compiler';
-export { MAX_LOOP_ITERATIONS } from './values';
+export { MAX_LOOP_ITERATIONS, MAX_WORK } from './values';
 export type { TemplateAst, PredicateAst } from './ast';
 
 /** A compiled template: renders the variables of an event to text. */
@@ -35,7 +35,7 @@ function makeCtx(vars: Vars, options: RenderOptions | undefined): Ctx {
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) {
     throw new TypeError(`OtterScript variables must be an object of name → value, got ${vars === null ? 'null' : Array.isArray(vars) ? 'an array' : typeof vars}`);
   }
-  return { vars, index: undefined, locals: [], now: options?.now, budget: MAX_LOOP_ITERATIONS };
+  return { vars, index: undefined, locals: [], now: options?.now, budget: MAX_LOOP_ITERATIONS, work: MAX_WORK };
 }
 
 /**

@@ -20,8 +20,8 @@ export interface Regex {
   test(text: string): boolean;
   /** Every match, as the whole match or the group named or numbered by `group`. */
   findAll(text: string, group: string | undefined, max: number): string[];
-  /** Replaces every match; `$0`, `$1`, `${name}` and `$$` in `replacement` as .NET reads them. */
-  replaceAll(text: string, replacement: string): string;
+  /** Replaces every match; `$0`, `$1`, `${name}` and `$$` in `replacement` as .NET reads them; undefined past `max` characters. */
+  replaceAll(text: string, replacement: string, max?: number): string | undefined;
 }
 
 const cache = new Map<string, Regex>();
@@ -105,7 +105,7 @@ function wrap(source: string, re: RE2JS): Regex {
       }
       return out;
     },
-    replaceAll(text, replacement) {
+    replaceAll(text, replacement, max = Infinity) {
       const m = re.matcher(text);
       let out = '';
       let last = 0;
@@ -119,6 +119,7 @@ function wrap(source: string, re: RE2JS): Regex {
           return v === undefined ? all : v;
         });
         last = m.end();
+        if (out.length > max) return undefined;
       }
       return any ? out + text.slice(last) : text;
     },
