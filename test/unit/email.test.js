@@ -22,7 +22,7 @@ const {
   SmtpClosedError,
   DEFAULT_PORTS,
 } = require('../../dist/core/channels/smtp');
-const { createEmailChannel, escapeHtml, escapeVars, htmlToText, subjectLine, attemptTimeoutMs } = require('../../dist/core/channels/email');
+const { createEmailChannel, escapeHtml, htmlToText, subjectLine, attemptTimeoutMs } = require('../../dist/core/channels/email');
 const { compileTemplate, defaultTemplates } = require('../../dist/core/otterscript');
 const { sampleEvent } = require('../../dist/core/events');
 const { DeliveryEngine, Dispatcher } = require('../../dist/core/delivery');
@@ -238,9 +238,8 @@ test('classifySmtpError: a closed client or pool is a permanent shutdown', () =>
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-test('escapeHtml and escapeVars escape values deeply and keep names', () => {
+test('escapeHtml escapes the five HTML characters', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  assert.deepEqual(escapeVars({ A: '<b>', L: ['x&y', { N: '"q"' }] }), { A: '&lt;b&gt;', L: ['x&amp;y', { N: '&quot;q&quot;' }] });
 });
 
 test('htmlToText: line breaks for blocks, bullets for list items, link URLs kept, scripts dropped, entities decoded', () => {

@@ -46,12 +46,33 @@ function ordinal(n: number): string {
   return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
 }
 
+/**
+ * Escaping of the values a template outputs, chosen per channel when the template is compiled (Slack
+ * mrkdwn, Teams markdown, HTML). The template's own text is never escaped; every value it outputs
+ * (a variable, an index, a function result) is.
+ */
+export interface OutputEscaper {
+  /**
+   * Called at compile time for each value the template outputs, with the template's literal text
+   * before it (earlier values shown as U+0000), so that the escaper can see the context (e.g. an HTML
+   * attribute); returns the function that escapes that value at run time.
+   */
+  at(before: string): (value: string) => string;
+  /** Functions (lowercase names) whose result is already escaped for the channel, e.g. `htmlencode`. */
+  raw?: ReadonlySet<string>;
+}
+
 class Compiler {
   private scope: Local[] = [];
   /** Compiling a template (not a predicate): unknown-variable errors then suggest escaping. */
   private inTemplate = false;
+  /** The template's literal text so far, in document order (for the escaper's context). */
+  private literal = '';
 
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly escaper?: OutputEscaper,
+  ) {}
 
   fail(reason: string, pos: number): never {
     throw new OtterScriptError(reason, this.src, pos);
@@ -83,7 +104,7 @@ class Compiler {
   private node(n: TNode, depth: number): SFn {
     switch (n.k) {
       case 'out': {
-        const f = this.scalar(n.expr);
+        const f = this.escaper ? this.escapedOut(n.expr, this.escaper) : this.scalar(n.expr);
         const src = this.src;
         const pos = n.expr.pos;
         return (ctx) => {
@@ -143,6 +164,28 @@ class Compiler {
         };
       }
     }
+  }
+
+  /** A template piece with every value in it escaped; its literal text kept as written. */
+  private escapedOut(e: Expr, escaper: OutputEscaper): SFn {
+    const fns = (e.k === 'concat' ? e.parts : [e]).map((p): SFn => {
+      if (p.k === 'text') {
+        this.literal += p.value;
+        const v = p.value;
+        return () => v;
+      }
+      const f = this.scalar(p);
+      const esc = escaper.at(this.literal);
+      this.literal += '\u0000';
+      if (p.k === 'call' && escaper.raw?.has(p.name.toLowerCase())) return f;
+      return (ctx) => esc(f(ctx));
+    });
+    if (fns.length === 1) return fns[0]!;
+    return (ctx) => {
+      let s = '';
+      for (let i = 0; i < fns.length; i++) s += fns[i]!(ctx);
+      return s;
+    };
   }
 
   // ---------------------------------------------------------------- predicates
@@ -591,8 +634,8 @@ export function describe(e: Expr): string {
   }
 }
 
-export function compileTemplateAst(ast: TemplateAst): SFn {
-  return new Compiler(ast.source).template(ast);
+export function compileTemplateAst(ast: TemplateAst, escaper?: OutputEscaper): SFn {
+  return new Compiler(ast.source, escaper).template(ast);
 }
 
 export function compilePredicateAst(ast: PredicateAst): PFn {

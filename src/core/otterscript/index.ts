@@ -9,12 +9,18 @@
  * `OtterScriptError` with line, column and an excerpt.
  */
 import type { Vars } from '../events/types';
-import { compilePredicateAst, compileTemplateAst } from './compiler';
+import { type OutputEscaper, compilePredicateAst, compileTemplateAst } from './compiler';
 import { OtterScriptError } from './errors';
 import { parsePredicate, parseTemplate } from './parser';
 import { type Ctx, MAX_LOOP_ITERATIONS, MAX_WORK, type RenderOptions } from './values';
 
 export { OtterScriptError } from './errors';
+export type { OutputEscaper } from './compiler';
+
+export interface CompileOptions {
+  /** Escapes every value the template outputs (its own text stays as written): see OutputEscaper. */
+  escape?: OutputEscaper;
+}
 export { defaultTemplates } from './defaults';
 export type { DefaultTemplates } from './defaults';
 export type { RenderOptions } from './values';
@@ -44,8 +50,8 @@ function makeCtx(vars: Vars, options: RenderOptions | undefined): Ctx {
  * argument count; the returned function throws OtterScriptError on run-time problems (an unknown
  * variable, a list where text is expected…).
  */
-export function compileTemplate(source: string): CompiledTemplate {
-  const fn = compileTemplateAst(parseTemplate(source));
+export function compileTemplate(source: string, options?: CompileOptions): CompiledTemplate {
+  const fn = compileTemplateAst(parseTemplate(source), options?.escape);
   const render = (vars: Vars, options?: RenderOptions): string => fn(makeCtx(vars, options));
   Object.defineProperty(render, 'source', { value: source, enumerable: true });
   return render as CompiledTemplate;
