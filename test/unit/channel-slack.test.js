@@ -33,7 +33,7 @@ test('the default message of every event type is Block Kit (header, facts as fie
     assert.equal(p.blocks.at(-1).type, 'context');
   }
   const pkg = payloadFor({}, sampleEvent('package.promoted'));
-  assert.equal(pkg.text, '*MyCorp.CoolUtils* 3.2.0-pre.1 Promoted to *internal-utils* by API');
+  assert.equal(pkg.text, '*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1|View in ProGet>');
   assert.match(pkg.blocks.at(-1).elements[0].text, /^Feed internal-utils · by API · \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 });
 

@@ -276,16 +276,16 @@ function fakeSender(overrides = {}) {
   };
 }
 
-test('channel: ProGet default subject and body for each event type', () => {
+test('channel: default subject and body for each event type (ProGet\'s, reworded)', () => {
   const sender = fakeSender();
   const { driver } = createEmailChannel({ to: 'dev@corp.local' }, sender, kit);
   const promoted = driver.prepare(sampleEvent('package.promoted'), { dispatchId: 'd' });
-  assert.equal(promoted.request.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
-  assert.equal(promoted.request.body, 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
+  assert.equal(promoted.request.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API');
+  assert.equal(promoted.request.body, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1');
   assert.equal(promoted.request.contentType, 'text/plain');
   const vuln = driver.prepare(sampleEvent('sca.new-vulnerability'), { dispatchId: 'd' });
-  assert.equal(vuln.request.subject, 'Newtonsoft.Json : Vulnerability PGV-2245804');
-  assert.match(vuln.request.body, /A new vulnerability has been published: PGV-2245804 Improper Handling/);
+  assert.equal(vuln.request.subject, 'Vulnerability PGV-2245804 in Newtonsoft.Json');
+  assert.match(vuln.request.body, /A new vulnerability has been published: PGV-2245804, Improper Handling/);
   assert.match(vuln.request.body, /\* nuget:Newtonsoft\.Json < 13\.0\.1\./);
   const build = driver.prepare(sampleEvent('sca.build-issues-opened'), { dispatchId: 'd' });
   assert.equal(build.request.subject, 'Issues detected in XAPUtil.Web 25.4.2');
