@@ -121,3 +121,14 @@ test('configuration errors name the field and never echo the URL', () => {
   );
   assert.throws(() => createSlackChannel({ text: '$Join(' }, { url: 'https://hooks.slack.com/services/T/B/x' }, kit), /text: /);
 });
+
+test('a value inside a Block Kit template cannot close its JSON string to add blocks or buttons, nor ping or link', () => {
+  const { normalizeEvent } = require('../../dist/core/events');
+  const attack = 'x"}},{"type":"actions","elements":[{"type":"button","url":"https://evil.example","text":{"type":"plain_text","text":"go"}}]},{"type":"section","text":{"type":"mrkdwn","text":"<!channel>';
+  const event = normalizeEvent({ event: 'package.added', PackageId: attack, PackageVersion: '1', FeedName: 'f' });
+  const p = payloadFor({ text: '{"text":"New: $PackageId","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*$PackageId*"}}]}' }, event);
+  assert.equal(p.blocks.length, 1);
+  assert.equal(p.blocks[0].type, 'section');
+  assert.equal(p.blocks[0].text.text, `*${attack.replace(/</g, '&lt;').replace(/>/g, '&gt;')}*`);
+  assert.doesNotMatch(JSON.stringify(p), /<!channel>/);
+});

@@ -43,14 +43,32 @@ export const UNSAFE_URL = 'about:invalid#unsafe-url';
 const WEB = ['http', 'https'] as const;
 const WEB_AND_MAIL = ['http', 'https', 'mailto'] as const;
 
-/** Slack: values are mrkdwn-escaped; a value that starts a `<link|…>` must be an http(s) URL. */
+/** Whether the literal text of a JSON template ends inside a string literal (an odd number of unescaped quotes). */
+function inJsonString(before: string): boolean {
+  if (!before.trimStart().startsWith('{')) return false;
+  let inside = false;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === '\\') i++;
+    else if (before[i] === '"') inside = !inside;
+  }
+  return inside;
+}
+
+/**
+ * Slack: values are mrkdwn-escaped; a value that starts a `<link|…>` must be an http(s) URL. In a
+ * Block Kit template (a JSON object), a value inside a string literal is JSON-escaped too, so it
+ * cannot close the string and add blocks or buttons.
+ */
 export const slackEscaper: OutputEscaper = {
   at(before) {
     const open = before.lastIndexOf('<');
     const inLink = open > before.lastIndexOf('>') && !before.slice(open).includes('|');
-    if (inLink && before.slice(open + 1) === '') return (v) => (hasScheme(v, WEB) ? escapeMrkdwn(v).replace(/\|/g, '%7C') : UNSAFE_URL);
-    if (inLink) return (v) => escapeMrkdwn(v).replace(/\|/g, '%7C');
-    return escapeMrkdwn;
+    let esc: (v: string) => string = escapeMrkdwn;
+    if (inLink && before.slice(open + 1) === '') esc = (v) => (hasScheme(v, WEB) ? escapeMrkdwn(v).replace(/\|/g, '%7C') : UNSAFE_URL);
+    else if (inLink) esc = (v) => escapeMrkdwn(v).replace(/\|/g, '%7C');
+    if (!inJsonString(before)) return esc;
+    const inner = esc;
+    return (v) => JSON.stringify(inner(v)).slice(1, -1);
   },
 };
 
