@@ -23,7 +23,7 @@
  *
  * As the text changes (debounced), the helper POSTs { kind, source, eventType, defaultTemplate } to the
  * admin route `notifier-otterscript/preview` (registered by the package's runtime; permission
- * `notifier-otterscript.read`) and shows the rendered text or the result of the condition for the sample
+ * `notifier-otterscript.write`) and shows the rendered text or the result of the condition for the sample
  * event chosen in the preview's drop-down, or the error with its line, column and excerpt (also marked in
  * the code editor).
  *

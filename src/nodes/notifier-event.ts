@@ -74,6 +74,47 @@ function readRaw(req: IncomingMessage, max: number): Promise<Buffer | undefined>
   });
 }
 
+/** Whether a request's Origin (when it has one) is the origin it is sent to: the editor's own page. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Answers 403 to a request from another origin (a web page); true when it did. */
+function refuseCrossOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+  if (sameOrigin(req)) return false;
+  sendJson(res, 403, {
+    error: 'cross-origin request refused',
+    details: `requests from ${String(req.headers.origin).slice(0, 100)} are not accepted: post events from a server, not from a web page`,
+  });
+  return true;
+}
+
+/**
+ * Puts a middleware first in an express app (after express's own request setup): for the requests
+ * `ours` picks, a cross-origin request is answered 403 and CORS headers set later are dropped.
+ */
+function guardFirst(app: any, ours: (req: IncomingMessage & { originalUrl?: string }) => boolean): void {
+  const guard = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
+    if (!ours(req)) return next();
+    if (refuseCrossOrigin(req, res)) return;
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = ((name: string, value: any) => (/^access-control-/i.test(name) ? res : setHeader(name, value))) as typeof res.setHeader;
+    next();
+  };
+  app.use(guard);
+  const stack: any[] | undefined = app._router?.stack ?? app.router?.stack;
+  if (!stack) return;
+  const layer = stack.pop();
+  const init = stack.findIndex((l) => l?.name === 'expressInit');
+  stack.splice(init + 1, 0, layer);
+}
+
 function parseEvents(value: EventNodeConfig['events']): { codes: EventCode[]; unknown: string[] } {
   const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
   const codes: EventCode[] = [];
@@ -101,6 +142,12 @@ export = function register(RED: RED): void {
       // The node API's httpAdmin is the runtime's admin app, mounted inside the editor API's admin app
       // (its `parent`), which is where that parser runs: add the handler to both.
       const apps = [RED.httpAdmin, RED.httpAdmin?.parent].filter((a) => a && typeof a.use === 'function');
+      // Node-RED's editor API answers every request under httpAdminRoot with `Access-Control-Allow-Origin: *`
+      // (and ends preflights there); httpNodeCors does the same on the HTTP node root when set. On our
+      // paths, a request from another origin is refused before that, and no CORS header is ever sent.
+      for (const app of [RED.httpAdmin?.parent, RED.httpAdmin, RED.httpNode]) {
+        if (app && typeof app.use === 'function') guardFirst(app, (req) => state.endpoints.has(pathOf(req.originalUrl ?? req.url)));
+      }
       for (const app of apps) {
         app.use((err: any, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (e?: unknown) => void) => {
           const endpoint = state.endpoints.get(pathOf(req.originalUrl ?? req.url));
@@ -138,12 +185,14 @@ export = function register(RED: RED): void {
       configError = `unknown auth "${String(authMode)}" (use none, secret or hmac)`;
     }
 
+    // an HTTP endpoint without auth: a ring status and a warning at deploy
+    const openEndpoint = authMode === 'none' && (config.path ?? '').trim() !== '';
     function showStatus(fill: 'green' | 'red' | 'yellow' | 'grey' = 'green', text?: string): void {
-      if (text) return node.status({ fill, shape: 'dot', text });
+      if (text) return node.status({ fill, shape: openEndpoint ? 'ring' : 'dot', text });
       const short = lastType ? lastType.replace(/^(package|sca)\./, '') + ' · ' : '';
       node.status({
-        fill: counts.rejected && !counts.accepted ? 'red' : 'green',
-        shape: counts.accepted ? 'dot' : 'ring',
+        fill: counts.rejected && !counts.accepted ? 'red' : openEndpoint ? 'yellow' : 'green',
+        shape: counts.accepted && !openEndpoint ? 'dot' : 'ring',
         text: `${short}${counts.accepted} ok${counts.rejected ? `, ${counts.rejected} bad` : ''}${counts.ignored ? `, ${counts.ignored} skipped` : ''}`,
       });
     }
@@ -340,6 +389,7 @@ export = function register(RED: RED): void {
           const tlsNode = config.tls ? RED.nodes.getNode(config.tls) : undefined;
           const listener = (req: IncomingMessage, res: ServerResponse) => {
             if (pathOf(req.url) !== pathOf(path)) return sendJson(res, 404, { error: 'not found', details: `POST events to ${path}` });
+            if (refuseCrossOrigin(req, res)) return;
             handler(req, res);
           };
           if (tlsNode) {
@@ -391,7 +441,12 @@ export = function register(RED: RED): void {
     } else if (!ownServer && !routePath && !rawPath) {
       node.status({});
     } else if (routePath && authMode !== 'hmac') {
-      showStatus('grey', `POST ${routePath}`.slice(0, 30));
+      showStatus(openEndpoint ? 'yellow' : 'grey', `POST ${routePath}${openEndpoint ? ' · no auth' : ''}`.slice(0, 30));
+    }
+    if (openEndpoint && !configError) {
+      node.warn(
+        `notifier-event: the endpoint ${routePath ?? rawPath} has no auth: anyone who can reach it can post events. Set auth to "secret" or "hmac".`,
+      );
     }
 
     node.on('close', (_removed: boolean, closed: Done) => {

@@ -303,14 +303,14 @@ test.describe('OtterScript preview admin route', () => {
     assert.equal(count(), 1);
   });
 
-  test('checks the notifier-otterscript.read permission', async () => {
+  test('checks the notifier-otterscript.write (running a template is not a read) permission', async () => {
     const { registerPreviewRoute, PREVIEW_PERMISSION } = require('../../dist/nodes/shared/preview-route');
     const asked = [];
     const routes = [];
     const fakeApp = { post: (path, ...handlers) => routes.push({ path, handlers }) };
     registerPreviewRoute({ httpAdmin: fakeApp, auth: { needsPermission: (p) => { asked.push(p); return (req, res, next) => res.status(401).json({}); } } });
     assert.deepEqual(asked, [PREVIEW_PERMISSION]);
-    assert.equal(PREVIEW_PERMISSION, 'notifier-otterscript.read');
+    assert.equal(PREVIEW_PERMISSION, 'notifier-otterscript.write');
     assert.equal(routes.length, 1);
     assert.equal(routes[0].handlers.length, 2, 'the permission check runs before the handler');
   });

@@ -70,8 +70,8 @@ test("ProGet's default subject and body reach the server with To and Cc in the h
   send(event);
   const { dispatch } = await out.next();
   const m = await srv.message(1);
-  assert.equal(m.mail.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
-  assert.equal(m.mail.text.trim(), 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
+  assert.equal(m.mail.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API');
+  assert.equal(m.mail.text.trim(), 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1');
   assert.equal(m.mail.html, false);
   assert.deepEqual(m.mail.from.value, [{ address: 'proget@example.com', name: 'ProGet' }]);
   assert.deepEqual(m.mail.to.value, [{ address: 'dev@corp.local', name: '' }, { address: 'lead@corp.local', name: 'Lead' }]);
@@ -96,9 +96,9 @@ test("ProGet's default subject and body reach the server with To and Cc in the h
     to: ['dev@corp.local', 'Lead <lead@corp.local>'],
     cc: ['qa@corp.local'],
     bcc: ['audit@corp.local'],
-    subject: 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API',
+    subject: 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API',
     contentType: 'text/plain',
-    body: 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API',
+    body: 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1',
   });
 });
 
@@ -112,8 +112,8 @@ test("ProGet's default vulnerability and build-issue emails render their lists",
   send(sampleEvent('sca.build-issues-opened'));
   await out.next(2);
   const vuln = (await srv.message(1)).mail;
-  assert.equal(vuln.subject, 'Newtonsoft.Json : Vulnerability PGV-2245804');
-  assert.match(vuln.text, /A new vulnerability has been published: PGV-2245804 Improper Handling of Exceptional Conditions in Newtonsoft\.Json/);
+  assert.equal(vuln.subject, 'Vulnerability PGV-2245804 in Newtonsoft.Json');
+  assert.match(vuln.text, /A new vulnerability has been published: PGV-2245804, Improper Handling of Exceptional Conditions in Newtonsoft\.Json/);
   assert.match(vuln.text, /Affected packages:\s+\* nuget:Newtonsoft\.Json < 13\.0\.1\./);
   const build = (await srv.message(2)).mail;
   assert.equal(build.subject, 'Issues detected in XAPUtil.Web 25.4.2');

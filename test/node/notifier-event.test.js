@@ -111,3 +111,25 @@ test('a secret auth mode without a secret shows a red status', async () => {
   const calls = ev.status.getCalls().map((c) => c.args[0]);
   assert.ok(calls.some((s) => s.fill === 'red' && /secret missing/.test(s.text)), JSON.stringify(calls));
 });
+
+test('an endpoint without auth shows a ring status and warns at deploy; with a secret it does neither; new nodes default to secret', async () => {
+  await helper.load(eventNode, flow({ path: '/sec/open', auth: 'none' }));
+  const open = helper.getNode('ev');
+  const statuses = open.status.getCalls().map((c) => c.args[0]);
+  assert.ok(statuses.length && statuses.every((s) => s.shape === 'ring'), JSON.stringify(statuses));
+  assert.match(statuses.at(-1).text, /no auth/);
+  assert.ok(open.warn.getCalls().some((c) => /has no auth: anyone who can reach it can post events/.test(String(c.args[0]))));
+  await helper.unload();
+
+  await helper.load(eventNode, [
+    { id: 'f1', type: 'tab' },
+    { id: 'ev', z: 'f1', type: 'notifier-event', events: [], path: '/sec/keyed', auth: 'secret', wires: [[]] },
+  ], { ev: { secret: 'k' } });
+  const keyed = helper.getNode('ev');
+  assert.ok(keyed.status.getCalls().every((c) => c.args[0].shape !== 'ring'));
+  assert.equal(keyed.warn.getCalls().length, 0);
+
+  // the editor's default for a new node (nodes/notifier-event.html)
+  const html = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'nodes', 'notifier-event.html'), 'utf8');
+  assert.match(html, /auth: \{ value: "secret" \}/);
+});

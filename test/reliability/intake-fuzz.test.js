@@ -1,7 +1,8 @@
 'use strict';
 // Reliability: thousands of generated bodies (fuzzed JSON, wrong types, huge strings, deep nesting,
 // odd encodings and content types) posted to the event endpoint of a real Node-RED runtime with its
-// default roots. Every answer must be 2xx or 4xx with a JSON body, and the runtime keeps serving.
+// default roots, and the hostile shapes (many keys, long digit runs, long lists, reserved names). Every
+// answer must be 2xx or 4xx with a JSON body, and the runtime keeps serving.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
@@ -61,7 +62,30 @@ const oddType = fc.tuple(fc.constantFrom(...SEED_BODIES), fc.constantFrom('', 't
   body: Buffer.from(JSON.stringify(seed)),
   type,
 }));
+// many keys (over and under the 1,000-variable cap, flat and under `vars`), long digit runs, reserved names
+const manyKeys = fc.tuple(fc.integer({ min: 500, max: 70_000 }), fc.boolean()).map(([n, normalized]) => {
+  const vars = { PackageId: 'p', PackageVersion: '1', FeedName: 'f' };
+  for (let i = 0; i < n; i++) vars['K' + i] = String(i);
+  const body = normalized ? { type: 'package.promoted', vars } : { event: 'Promoted', ...vars };
+  return { body: Buffer.from(JSON.stringify(body)), type: 'application/json' };
+});
+const longDigits = fc.integer({ min: 1000, max: 70_000 }).map((n) => ({
+  body: Buffer.from(JSON.stringify({ ...SEED_BODIES[0], version: '1'.repeat(n) + '.' + '2'.repeat(n % 1000) })),
+  type: 'application/json',
+}));
+const manyItems = fc.integer({ min: 1000, max: 30_000 }).map((n) => ({
+  body: Buffer.from(JSON.stringify({ ...SEED_BODIES[2], packages: Array.from({ length: n }, (_, i) => ({ Name: 'p' + i })) })),
+  type: 'application/json',
+}));
+const reserved = fc.constantFrom('__proto__', 'constructor', 'prototype').map((k) => ({
+  body: Buffer.from(`{"event":"Promoted","PackageId":"a","PackageVersion":"1","FeedName":"f","${k}":{"polluted":"yes"}}`),
+  type: 'application/json',
+}));
 const request = fc.oneof(
+  { weight: 1, arbitrary: manyKeys },
+  { weight: 1, arbitrary: longDigits },
+  { weight: 1, arbitrary: manyItems },
+  { weight: 1, arbitrary: reserved },
   { weight: 4, arbitrary: mutatedSeed },
   { weight: 2, arbitrary: randomJson },
   { weight: 1, arbitrary: hugeString },
@@ -122,6 +146,7 @@ test(`${COUNT} generated bodies get only 2xx/4xx JSON answers and the runtime ke
     const admin = await fetch(`${rt.adminUrl}/flows`);
     assert.equal(admin.status, 200, 'the admin API still answers');
     assert.deepEqual(unhandled, []);
+    assert.equal({}.polluted, undefined, 'no prototype was polluted');
   } finally {
     process.off('unhandledRejection', onUnhandled);
     await rt.stop();

@@ -33,7 +33,7 @@ test('the default message of every event type is Block Kit (header, facts as fie
     assert.equal(p.blocks.at(-1).type, 'context');
   }
   const pkg = payloadFor({}, sampleEvent('package.promoted'));
-  assert.equal(pkg.text, '*MyCorp.CoolUtils* 3.2.0-pre.1 Promoted to *internal-utils* by API');
+  assert.equal(pkg.text, '*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1|View in ProGet>');
   assert.match(pkg.blocks.at(-1).elements[0].text, /^Feed internal-utils · by API · \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 });
 
@@ -120,4 +120,15 @@ test('configuration errors name the field and never echo the URL', () => {
     (e) => /not a valid absolute URL/.test(e.message) && !e.message.includes('S3CR3TTOKEN'),
   );
   assert.throws(() => createSlackChannel({ text: '$Join(' }, { url: 'https://hooks.slack.com/services/T/B/x' }, kit), /text: /);
+});
+
+test('a value inside a Block Kit template cannot close its JSON string to add blocks or buttons, nor ping or link', () => {
+  const { normalizeEvent } = require('../../dist/core/events');
+  const attack = 'x"}},{"type":"actions","elements":[{"type":"button","url":"https://evil.example","text":{"type":"plain_text","text":"go"}}]},{"type":"section","text":{"type":"mrkdwn","text":"<!channel>';
+  const event = normalizeEvent({ event: 'package.added', PackageId: attack, PackageVersion: '1', FeedName: 'f' });
+  const p = payloadFor({ text: '{"text":"New: $PackageId","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*$PackageId*"}}]}' }, event);
+  assert.equal(p.blocks.length, 1);
+  assert.equal(p.blocks[0].type, 'section');
+  assert.equal(p.blocks[0].text.text, `*${attack.replace(/</g, '&lt;').replace(/>/g, '&gt;')}*`);
+  assert.doesNotMatch(JSON.stringify(p), /<!channel>/);
 });

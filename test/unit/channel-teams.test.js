@@ -90,7 +90,7 @@ test('format messagecard sends the legacy MessageCard with title, text and facts
   const msg = JSON.parse(prepared({ format: 'messagecard' }, sampleEvent('package.deleted')).request.body);
   assert.equal(msg['@type'], 'MessageCard');
   assert.equal(msg['@context'], 'https://schema.org/extensions');
-  assert.equal(msg.title, 'MyCorp.CoolUtils 3.2.0-pre.1 Deleted');
+  assert.equal(msg.title, 'MyCorp.CoolUtils 3.2.0-pre.1 deleted from internal-utils');
   assert.ok(msg.sections[0].facts.some((f) => f.name === 'Package' && f.value === 'MyCorp.CoolUtils'));
 });
 

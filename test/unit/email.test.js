@@ -22,7 +22,7 @@ const {
   SmtpClosedError,
   DEFAULT_PORTS,
 } = require('../../dist/core/channels/smtp');
-const { createEmailChannel, escapeHtml, escapeVars, htmlToText, subjectLine, attemptTimeoutMs } = require('../../dist/core/channels/email');
+const { createEmailChannel, escapeHtml, htmlToText, subjectLine, attemptTimeoutMs } = require('../../dist/core/channels/email');
 const { compileTemplate, defaultTemplates } = require('../../dist/core/otterscript');
 const { sampleEvent } = require('../../dist/core/events');
 const { DeliveryEngine, Dispatcher } = require('../../dist/core/delivery');
@@ -238,9 +238,8 @@ test('classifySmtpError: a closed client or pool is a permanent shutdown', () =>
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-test('escapeHtml and escapeVars escape values deeply and keep names', () => {
+test('escapeHtml escapes the five HTML characters', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-  assert.deepEqual(escapeVars({ A: '<b>', L: ['x&y', { N: '"q"' }] }), { A: '&lt;b&gt;', L: ['x&amp;y', { N: '&quot;q&quot;' }] });
 });
 
 test('htmlToText: line breaks for blocks, bullets for list items, link URLs kept, scripts dropped, entities decoded', () => {
@@ -277,16 +276,16 @@ function fakeSender(overrides = {}) {
   };
 }
 
-test('channel: ProGet default subject and body for each event type', () => {
+test('channel: default subject and body for each event type (ProGet\'s, reworded)', () => {
   const sender = fakeSender();
   const { driver } = createEmailChannel({ to: 'dev@corp.local' }, sender, kit);
   const promoted = driver.prepare(sampleEvent('package.promoted'), { dispatchId: 'd' });
-  assert.equal(promoted.request.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
-  assert.equal(promoted.request.body, 'MyCorp.CoolUtils 3.2.0-pre.1 Promoted to internal-utils by API');
+  assert.equal(promoted.request.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API');
+  assert.equal(promoted.request.body, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1');
   assert.equal(promoted.request.contentType, 'text/plain');
   const vuln = driver.prepare(sampleEvent('sca.new-vulnerability'), { dispatchId: 'd' });
-  assert.equal(vuln.request.subject, 'Newtonsoft.Json : Vulnerability PGV-2245804');
-  assert.match(vuln.request.body, /A new vulnerability has been published: PGV-2245804 Improper Handling/);
+  assert.equal(vuln.request.subject, 'Vulnerability PGV-2245804 in Newtonsoft.Json');
+  assert.match(vuln.request.body, /A new vulnerability has been published: PGV-2245804, Improper Handling/);
   assert.match(vuln.request.body, /\* nuget:Newtonsoft\.Json < 13\.0\.1\./);
   const build = driver.prepare(sampleEvent('sca.build-issues-opened'), { dispatchId: 'd' });
   assert.equal(build.request.subject, 'Issues detected in XAPUtil.Web 25.4.2');

@@ -30,6 +30,9 @@ const TOKENS = [
   '<% foreach %p in @AffectedPackages { %>', '<% foreach $s in @(a,b) { %>', '<% foreach %i in @BuildIssues { %>',
   '<% if ', ' { %>', '<% if true { %>', '<% } %>', '<% } else { %>', '<% end %>',
   '$ToJson(%(package: $PackageId, score: $VulnerabilityScore))', '$Compare($VulnerabilityScore,>=,7.5)',
+  // regex-heavy templates: the catastrophic patterns of backtracking engines, over long runs (RE2: linear)
+  '$MatchesRegex($PackageId, "(a+){1,}b")', '$MatchesRegex($Run, "(a|a)*b")', '$MatchesRegex($Digits, "\\d+\\.\\d+\\.\\d+")',
+  '$RegexReplace($Digits, "(\\d+)+x", "$1")', '@RegexFind($Run, "(a*)*")', '(a|a)*b', '(a+){1,}b', '(?=a)', '(?<!a)', '\\1', '$Run', '$Digits',
 ];
 
 const token = fc.constantFrom(...TOKENS);
@@ -46,6 +49,8 @@ const VARS = [
   sampleEvent('package.promoted').vars,
   sampleEvent('sca.new-vulnerability').vars,
   { ...sampleEvent('sca.build-issues-opened').vars, l: ['a', 'b'], p: { Name: 'n' } },
+  // long runs (4,000 digits, 4,000 a's) for the regex-heavy inputs (test/security/ takes them to 64,000)
+  { ...sampleEvent('package.promoted').vars, PackageId: 'a'.repeat(4000), Run: 'a'.repeat(4000), Digits: '1'.repeat(4000) },
 ];
 
 function onlyOtterScriptErrors(fn) {

@@ -12,13 +12,14 @@
  * - The record's request shows from, to, cc, bcc, subject and the body (cut by the dispatcher);
  *   its response shows the SMTP reply (code and text) and the accepted and rejected recipients.
  */
-import type { NotifierEvent, Value, Vars } from '../events';
+import type { NotifierEvent, Vars } from '../events';
 import { ConfigError, textProperty } from '../delivery/config';
 import type { ChannelDriver, PreparedDispatch } from '../delivery/dispatcher';
 import { PrepareError } from '../delivery/dispatcher';
 import type { AttemptResult, EngineOptions } from '../delivery/engine';
 import { AddressError, formatMailbox, parseAddressList, type Mailbox } from './smtp-address';
 import { SmtpClient, classifySmtpError, type SmtpMail, type SmtpSent } from './smtp';
+import { escapeHtml, htmlEscaper } from './escape';
 import { DefaultTemplateCache, usesTemplate, type Template, type TemplateKit } from './templates';
 
 export const RECIPIENT_FIELDS = ['to', 'cc', 'bcc'] as const;
@@ -47,27 +48,7 @@ export function attemptTimeoutMs(t: SmtpClient['timeouts']): number {
 // ---------------------------------------------------------------------------------------------
 // HTML helpers
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes `& < > " '` for HTML text and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-function escapeValue(v: Value): Value {
-  if (typeof v === 'string') return escapeHtml(v);
-  if (Array.isArray(v)) return v.map(escapeValue);
-  const out: { [k: string]: Value } = {};
-  for (const [k, x] of Object.entries(v)) out[k] = escapeValue(x);
-  return out;
-}
-
-/** A copy of the variables with every string value HTML-escaped (names unchanged). */
-export function escapeVars(vars: Vars): Vars {
-  const out: Vars = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = escapeValue(v);
-  return out;
-}
+export { escapeHtml };
 
 /** Plain text shown as HTML: escaped, line breaks kept. */
 export function textToHtml(text: string): string {
@@ -144,9 +125,60 @@ function booleanOf(config: Record<string, unknown>, name: string): boolean {
 interface RecipientList {
   field: RecipientField;
   source: string;
-  /** set when the list has no template: checked once, at deploy */
+  /** each address slot, in order: `fixed` when it needs no variable (checked once, at deploy), else
+   * its `template`, which must render to exactly one address */
+  slots: Array<{ source: string; fixed?: Mailbox[]; template?: Template }>;
+  /** every slot is fixed: the list itself */
   fixed?: Mailbox[];
-  template?: Template;
+}
+
+/**
+ * Splits a To/Cc/Bcc template into its address slots: at `,`, `;` and line breaks outside quotes,
+ * angle brackets and function-call parentheses (`$Coalesce($a, $b)@corp.local` is one slot).
+ */
+export function addressSlots(source: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let angle = false;
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (quoted) {
+      cur += c;
+      if (c === '\\' && i + 1 < source.length) cur += source[++i];
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '`' && i + 1 < source.length) {
+      cur += c + source[++i];
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === '<') angle = true;
+    else if (c === '>') angle = false;
+    else if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if ((c === ',' || c === ';' || c === '\n') && !angle && depth === 0) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** The mailboxes, each address once (any case), in order. */
+function dedupe(list: Mailbox[]): Mailbox[] {
+  const seen = new Set<string>();
+  return list.filter((m) => {
+    const key = m.address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function label(field: RecipientField): string {
@@ -172,46 +204,77 @@ export function createEmailChannel(config: Record<string, unknown>, smtp: EmailS
 
   const lists: RecipientList[] = RECIPIENT_FIELDS.map((field) => {
     const source = textProperty(config, field).trim();
-    if (!source) return { field, source };
-    // `@` is OtterScript's list sigil, but "dev@corp.local" renders as itself: a list that renders
-    // without any variable is fixed, and checked now
-    let text = source;
-    if (usesTemplate(source)) {
-      const template = compile(field, source);
+    const list: RecipientList = { field, source, slots: [] };
+    for (const slot of addressSlots(source)) {
+      // `@` is OtterScript's list sigil, but "dev@corp.local" renders as itself: a slot that renders
+      // without any variable is fixed, and checked now
+      let text = slot;
+      if (usesTemplate(slot)) {
+        const template = compile(field, slot);
+        try {
+          text = template({});
+        } catch {
+          list.slots.push({ source: slot, template });
+          continue;
+        }
+      }
       try {
-        text = template({});
-      } catch {
-        return { field, source, template };
+        list.slots.push({ source: slot, fixed: parseAddressList(text) });
+      } catch (err) {
+        throw new ConfigError(field, `${field}: ${(err as Error).message}`);
       }
     }
-    try {
-      return { field, source, fixed: parseAddressList(text) };
-    } catch (err) {
-      throw new ConfigError(field, `${field}: ${(err as Error).message}`);
-    }
+    if (list.slots.every((x) => x.fixed)) list.fixed = dedupe(list.slots.flatMap((x) => x.fixed!));
+    return list;
   });
   const toList = lists[0]!;
-  if (!toList.source || (toList.fixed && toList.fixed.length === 0)) {
+  if (toList.fixed?.length === 0) {
     throw new ConfigError('to', 'to is required: one or more addresses separated by , or ; (e.g. devteam@corp.local)');
   }
   const subjectSource = textProperty(config, 'subject');
   const bodySource = textProperty(config, 'body');
   const subject = subjectSource.trim() ? compile('subject', subjectSource) : undefined;
-  const body = bodySource.trim() ? compile('body', bodySource) : undefined;
   const html = booleanOf(config, 'html');
+  // in HTML mode every value the body outputs is HTML-escaped (URL attributes: http, https, mailto only)
+  let body: Template | undefined;
+  if (bodySource.trim()) {
+    try {
+      body = kit.compile(bodySource, html ? { escape: htmlEscaper } : undefined);
+    } catch (err) {
+      throw new ConfigError('body', `body: ${(err as Error).message}`);
+    }
+  }
   const defaults = new DefaultTemplateCache(kit, (d) => ({ emailSubject: d.emailSubject, emailBody: d.emailBody }));
   const from = smtp.fromMailbox;
 
   const recipients = (list: RecipientList, vars: Vars): Mailbox[] => {
     if (list.fixed) return list.fixed;
-    if (!list.template) return [];
-    const rendered = list.template(vars);
-    try {
-      return parseAddressList(rendered);
-    } catch (err) {
-      if (err instanceof AddressError) throw new PrepareError('recipients', `${label(list.field)} (rendered from ${JSON.stringify(list.source.slice(0, 80))}): ${err.message}`);
-      throw err;
+    const out: Mailbox[] = [];
+    for (const slot of list.slots) {
+      if (slot.fixed) {
+        out.push(...slot.fixed);
+        continue;
+      }
+      const rendered = slot.template!(vars);
+      let found: Mailbox[] | undefined;
+      try {
+        found = parseAddressList(rendered);
+      } catch (err) {
+        if (!(err instanceof AddressError)) throw err;
+        if (addressSlots(rendered).length <= 1) {
+          throw new PrepareError('recipients', `${label(list.field)} (rendered from ${JSON.stringify(slot.source.slice(0, 80))}): ${err.message}`);
+        }
+      }
+      // a value can never add a recipient: each address written with variables is one address
+      if (found === undefined || found.length > 1) {
+        throw new PrepareError(
+          'bad_recipient',
+          `${label(list.field)}: ${JSON.stringify(slot.source.slice(0, 80))} rendered to more than one address (${JSON.stringify(rendered.slice(0, 120))}); a variable value cannot add recipients`,
+        );
+      }
+      out.push(...found);
     }
+    return dedupe(out);
   };
 
   const driver: ChannelDriver = {
@@ -227,7 +290,7 @@ export function createEmailChannel(config: Record<string, unknown>, smtp: EmailS
       let htmlBody: string | undefined;
       if (!html) text = (body ?? defaults.get(event.type, 'emailBody'))(vars);
       else if (body) {
-        htmlBody = body(escapeVars(vars));
+        htmlBody = body(vars);
         text = htmlToText(htmlBody);
       } else {
         text = defaults.get(event.type, 'emailBody')(vars);

@@ -1,5 +1,6 @@
 /** The channels: webhook, Slack and Teams (email lives in email.ts). Each turns an event into an HTTP dispatch. */
 export * from './templates';
+export * from './escape';
 export * from './headers';
 export * from './facts';
 export * from './limits';

@@ -12,6 +12,7 @@ import type { ChannelDriver } from '../delivery/dispatcher';
 import type { AttemptResult, EngineOptions } from '../delivery/engine';
 import { HttpTransport, classifyHttpResponse, httpAttempt, responseOf } from '../delivery/http';
 import type { HttpResponse } from '../delivery/http';
+import { escapeMrkdwn, slackEscaper } from './escape';
 import { eventContext, eventFacts } from './facts';
 import { TRUNCATED, truncateChars } from './limits';
 import { DefaultTemplateCache, type Template, type TemplateKit } from './templates';
@@ -64,10 +65,7 @@ export interface SlackPayload {
   [key: string]: unknown;
 }
 
-/** Escapes the three characters Slack's mrkdwn reserves. */
-export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn };
 
 function cutTextObject(obj: unknown, max: number): unknown {
   if (!obj || typeof obj !== 'object') return obj;
@@ -148,7 +146,7 @@ export function defaultSlackMessage(event: NotifierEvent, renderedText: string):
   }
   const context = eventContext(event);
   if (context) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(context) }] });
-  return enforceSlackLimits({ text: text || summarizeEvent(event), blocks });
+  return enforceSlackLimits({ text: text || escapeMrkdwn(summarizeEvent(event)), blocks });
 }
 
 /** A custom text: a JSON object with `blocks` or `text` is the payload itself; anything else is mrkdwn text. */
@@ -214,12 +212,12 @@ export function createSlackChannel(
   let custom: Template | undefined;
   if (textSource.trim() !== '') {
     try {
-      custom = kit.compile(textSource);
+      custom = kit.compile(textSource, { escape: slackEscaper });
     } catch (err) {
       throw new ConfigError('text', `text: ${(err as Error).message}`);
     }
   }
-  const defaults = new DefaultTemplateCache(kit, (d) => ({ slack: d.slack }));
+  const defaults = new DefaultTemplateCache(kit, (d) => ({ slack: d.slack }), () => slackEscaper);
   const driver: ChannelDriver = {
     channel: 'slack',
     prepare(event) {

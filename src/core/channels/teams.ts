@@ -11,6 +11,7 @@ import type { ChannelDriver } from '../delivery/dispatcher';
 import type { AttemptResult, EngineOptions } from '../delivery/engine';
 import { HttpTransport, classifyHttpResponse, httpAttempt, responseOf } from '../delivery/http';
 import type { HttpResponse } from '../delivery/http';
+import { escapeTeamsMarkdown, teamsEscaper } from './escape';
 import { eventContext, eventFacts, type Fact } from './facts';
 import { TRUNCATED, jsonBytes, truncateChars } from './limits';
 import { DefaultTemplateCache, type Template, type TemplateKit } from './templates';
@@ -157,9 +158,10 @@ export interface TeamsChannel {
 }
 
 export function teamsParts(event: NotifierEvent, title: string, text: string): TeamsMessageParts {
-  const parts: TeamsMessageParts = { title: title.trim() || event.label, text: text.trim(), facts: eventFacts(event) };
+  const facts = eventFacts(event).map((f) => ({ name: f.name, value: escapeTeamsMarkdown(f.value) }));
+  const parts: TeamsMessageParts = { title: title.trim() || event.label, text: text.trim(), facts };
   const context = eventContext(event);
-  if (context) parts.context = context;
+  if (context) parts.context = escapeTeamsMarkdown(context);
   return parts;
 }
 
@@ -177,14 +179,14 @@ export function createTeamsChannel(
     const src = textProperty(config, property);
     if (src.trim() === '') return undefined;
     try {
-      return kit.compile(src);
+      return kit.compile(src, { escape: teamsEscaper });
     } catch (err) {
       throw new ConfigError(property, `${property}: ${(err as Error).message}`);
     }
   };
   const title = compile('title');
   const text = compile('text');
-  const defaults = new DefaultTemplateCache(kit, (d) => ({ title: d.teams.title, text: d.teams.text }));
+  const defaults = new DefaultTemplateCache(kit, (d) => ({ title: d.teams.title, text: d.teams.text }), () => teamsEscaper);
   const classify = classifyTeamsResponse(format);
   const driver: ChannelDriver = {
     channel: 'teams',

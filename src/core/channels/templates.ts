@@ -6,12 +6,14 @@
  */
 import type { EventCode, Vars } from '../events';
 import type { DefaultTemplates } from '../otterscript/defaults';
+import type { OutputEscaper } from '../otterscript';
 
 export type { DefaultTemplates };
 export type Template = (vars: Vars) => string;
 
 export interface TemplateKit {
-  compile(source: string): Template;
+  /** Compiles a template; with `escape`, every value it outputs is escaped for the channel (channels/escape.ts). */
+  compile(source: string, options?: { escape?: OutputEscaper }): Template;
   defaults(code: EventCode): DefaultTemplates;
 }
 
@@ -26,13 +28,15 @@ export class DefaultTemplateCache<K extends string> {
   constructor(
     private readonly kit: TemplateKit,
     private readonly pick: (d: DefaultTemplates) => Record<K, string>,
+    private readonly escape?: (part: K) => OutputEscaper | undefined,
   ) {}
 
   get(code: EventCode, part: K): Template {
     const key = `${code}\u0000${part}`;
     let t = this.cache.get(key);
     if (!t) {
-      t = this.kit.compile(this.pick(this.kit.defaults(code))[part]);
+      const escape = this.escape?.(part);
+      t = this.kit.compile(this.pick(this.kit.defaults(code))[part], escape ? { escape } : undefined);
       this.cache.set(key, t);
     }
     return t;

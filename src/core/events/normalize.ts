@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { EVENT_TYPES, eventTypeInfo, resolveEventName } from './catalog';
-import { MAX_VALUE_DEPTH, VARS_SCHEMAS, severityOfScore } from './schemas';
+import { MAX_LIST_ITEMS, MAX_STRING_LENGTH, MAX_TOTAL_VALUES, MAX_VALUE_DEPTH, MAX_VARIABLES, VARS_SCHEMAS, severityOfScore } from './schemas';
 import type { EventCode, EventSource, NotifierEvent, Value, Vars } from './types';
 
 export interface EventIssue {
@@ -19,6 +19,44 @@ export class EventValidationError extends Error {
     );
     this.name = 'EventValidationError';
     this.issues = issues;
+  }
+}
+
+/**
+ * Thrown by `normalizeEvent` when the input is over one of the caps (variables, list items, values,
+ * string length): the sender should get 413, with the cap named in the message.
+ */
+export class EventLimitError extends EventValidationError {
+  constructor(issues: EventIssue[]) {
+    super(issues);
+    this.name = 'EventLimitError';
+  }
+}
+
+/** Names that could reach an object's prototype; refused as variable names and map keys. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Events normalizeEvent made (frozen); a message clone carries EVENT_MARK whose value is its `vars`. */
+const VALIDATED = new WeakSet<object>();
+const EVENT_MARK = Symbol('notifier-event.validated');
+
+/**
+ * Whether `event` is one normalizeEvent returned in this process, or Node-RED's clone of one (its
+ * message cloning keeps the mark, whose value is the clone's own `vars`): no need to check it again.
+ */
+export function isValidatedEvent(event: unknown): event is NotifierEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  if (VALIDATED.has(event)) return true;
+  const e = event as Record<string | symbol, unknown>;
+  return typeof e.vars === 'object' && e.vars !== null && e[EVENT_MARK] === e.vars;
+}
+
+function deepFreeze(root: object): void {
+  const stack: object[] = [root];
+  while (stack.length) {
+    const o = stack.pop()!;
+    Object.freeze(o);
+    for (const v of Array.isArray(o) ? o : Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) stack.push(v);
   }
 }
 
@@ -75,17 +113,50 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** Finds the first place nested deeper than MAX_VALUE_DEPTH, without recursion. */
-function tooDeep(root: unknown, basePath: string): string | undefined {
-  const stack: Array<[unknown, number, string]> = [[root, 0, basePath]];
+function childPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/**
+ * One pass over the input, linear in its size and without recursion: nesting deeper than
+ * MAX_VALUE_DEPTH, reserved key names (400); lists or maps over MAX_LIST_ITEMS, more than
+ * MAX_TOTAL_VALUES values in all, strings over MAX_STRING_LENGTH (413). Stops at the first problem.
+ */
+function inspectInput(root: Record<string, unknown>): void {
+  let total = 0;
+  const stack: Array<[unknown, number, string]> = [[root, 0, '']];
   while (stack.length) {
     const [v, depth, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.length > MAX_STRING_LENGTH) {
+        throw new EventLimitError([{ path: path || '(root)', message: `text longer than ${MAX_STRING_LENGTH} characters (the cap for one value)` }]);
+      }
+      continue;
+    }
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_VALUE_DEPTH) return path || '(root)';
-    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, depth + 1, `${path}[${i}]`]));
-    else for (const [k, x] of Object.entries(v)) stack.push([x, depth + 1, path ? `${path}.${k}` : k]);
+    if (depth > MAX_VALUE_DEPTH) throw new EventValidationError([{ path: path || '(root)', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
+    const isList = Array.isArray(v);
+    const keys = isList ? undefined : Object.keys(v);
+    const n = isList ? v.length : keys!.length;
+    if (depth > 0 && n > MAX_LIST_ITEMS) {
+      throw new EventLimitError([{ path, message: `has ${n} ${isList ? 'items' : 'keys'}, more than ${MAX_LIST_ITEMS} (the cap for one list or map)` }]);
+    }
+    total += n;
+    if (total > MAX_TOTAL_VALUES) {
+      throw new EventLimitError([{ path: path || '(root)', message: `more than ${MAX_TOTAL_VALUES} values in all (the cap for one event)` }]);
+    }
+    if (isList) {
+      for (let i = 0; i < n; i++) stack.push([v[i], depth + 1, `${path}[${i}]`]);
+    } else {
+      const o = v as Record<string, unknown>;
+      for (const k of keys!) {
+        if (RESERVED_KEYS.has(k)) {
+          throw new EventValidationError([{ path: childPath(path, k), message: `"${k}" is a reserved name and cannot be a variable or key` }]);
+        }
+        stack.push([o[k], depth + 1, childPath(path, k)]);
+      }
+    }
   }
-  return undefined;
 }
 
 /** Maps one of ProGet's four default webhook bodies (or the legacy one) to variables. */
@@ -200,11 +271,22 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (!isPlainObject(input)) {
     throw new EventValidationError([{ path: '', message: `expected a JSON object, got ${describe(input)}` }]);
   }
-  const deep = tooDeep(input, '');
-  if (deep) {
-    throw new EventValidationError([{ path: deep, message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
+  const vars0 = input.vars;
+  for (const [o, path] of [[input, ''], [vars0, 'vars']] as const) {
+    if (!isPlainObject(o)) continue;
+    const n = Object.keys(o).length;
+    if (n > MAX_VARIABLES + 8) {
+      throw new EventLimitError([{ path, message: `has ${n} ${path ? 'variables' : 'fields'}, more than ${MAX_VARIABLES} variables (the cap for one event)` }]);
+    }
   }
+  inspectInput(input);
   const shape = detectShape(input);
+  const varCount = Object.keys(shape.vars).length;
+  if (varCount > MAX_VARIABLES) {
+    throw new EventLimitError([
+      { path: shape.kind === 'normalized' ? 'vars' : '', message: `has ${varCount} variables, more than ${MAX_VARIABLES} (the cap for one event)` },
+    ]);
+  }
   const issues: EventIssue[] = [];
 
   let code: EventCode | undefined;
@@ -235,18 +317,24 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   // Canonical variable names (case-insensitive, sigils stripped), duplicates refused.
   const vars: Record<string, unknown> = {};
   const paths: Record<string, string> = {};
+  const seen = new Set<string>();
   for (const [key, value] of Object.entries(shape.vars)) {
     const bare = key.replace(/^[$@%]/, '');
     if (bare === '' || bare.length > 100) {
       issues.push({ path: shape.paths[key] ?? key, message: 'variable names must have 1 to 100 characters' });
       continue;
     }
-    const canonical = KNOWN_VARS.get(bare.toLowerCase()) ?? bare;
-    const existing = Object.keys(vars).find((k) => k.toLowerCase() === canonical.toLowerCase());
-    if (existing !== undefined) {
+    if (RESERVED_KEYS.has(bare)) {
+      issues.push({ path: shape.paths[key] ?? key, message: `"${bare}" is a reserved name and cannot be a variable` });
+      continue;
+    }
+    const lower = bare.toLowerCase();
+    const canonical = KNOWN_VARS.get(lower) ?? bare;
+    if (seen.has(lower)) {
       issues.push({ path: shape.paths[key] ?? key, message: `variable ${canonical} is given twice (names are case-insensitive)` });
       continue;
     }
+    seen.add(lower);
     vars[canonical] = value;
     paths[canonical] = shape.paths[key] ?? key;
   }
@@ -327,6 +415,9 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     source: options.source ?? 'input',
     vars: out,
   };
+  Object.defineProperty(event, EVENT_MARK, { value: out, enumerable: true });
+  deepFreeze(event);
+  VALIDATED.add(event);
   return event;
 }
 

@@ -47,10 +47,13 @@ function sampleVars(code: EventCode): Vars {
   }
 }
 
-/** An event of the given type filled with the seed's example values (source `test`). */
+/**
+ * An event of the given type filled with the seed's example values (source `test`): a plain copy the
+ * caller may change (unlike the frozen events normalizeEvent returns, so nodes check it again).
+ */
 export function sampleEvent(code: string): NotifierEvent {
   if (!eventTypeInfo(code)) {
     throw new EventValidationError([{ path: 'type', message: `unknown event type "${code}"` }]);
   }
-  return normalizeEvent(sampleVars(code as EventCode), { eventType: code, source: 'test' });
+  return structuredClone(normalizeEvent(sampleVars(code as EventCode), { eventType: code, source: 'test' }));
 }

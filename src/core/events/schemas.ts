@@ -3,6 +3,14 @@ import type { Value } from './types';
 
 /** Deepest nesting of lists and maps accepted in event variables. */
 export const MAX_VALUE_DEPTH = 16;
+/** Most variables one event may have. */
+export const MAX_VARIABLES = 1000;
+/** Most items of one list, or keys of one map, in an event's values. */
+export const MAX_LIST_ITEMS = 10_000;
+/** Most values (variables, list items and map keys together) in one event. */
+export const MAX_TOTAL_VALUES = 20_000;
+/** Longest text value, in characters. */
+export const MAX_STRING_LENGTH = 64 * 1024;
 
 /**
  * One OtterScript value. ProGet's variables are all strings, so numbers and booleans sent by

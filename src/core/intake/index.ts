@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { EventValidationError, normalizeEvent } from '../events';
+import { EventLimitError, EventValidationError, normalizeEvent } from '../events';
 import type { EventCode, NotifierEvent } from '../events';
 
 /** Everything about an HTTP request that intake needs, independent of the server that got it. */
@@ -249,6 +249,7 @@ export function handleIntake(req: IntakeRequest, cfg: IntakeConfig): IntakeRespo
       now: () => new Date(now),
     });
   } catch (err) {
+    if (err instanceof EventLimitError) return fail(413, 'event over a cap', err.issues);
     if (err instanceof EventValidationError) return fail(400, 'invalid event', err.issues);
     throw err;
   }

@@ -10,8 +10,8 @@ import { type Dec, compareValues, parseDecimal } from './dotnet';
 import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
-import { RegexLimitError, checkInput, compileRegex } from './regex';
-import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, suggest } from './values';
+import { type Regex, RegexLimitError, checkInput, compileRegex } from './regex';
+import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, MAX_WORK, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, sizeOf, suggest } from './values';
 import { MAX_DEPTH } from './parser';
 
 /** Largest output a template may produce. */
@@ -31,16 +31,48 @@ interface Local {
 const SIGIL_KIND: Record<Sigil, Kind> = { $: 'text', '@': 'list', '%': 'map' };
 const KIND_SIGIL: Record<Kind, Sigil> = { text: '$', list: '@', map: '%' };
 
+/** Takes `units` from the render's work budget; over it, the render stops with an OtterScriptError at `pos`. */
+function charge(ctx: Ctx, units: number, src: string, pos: number): void {
+  if ((ctx.work -= units) < 0) {
+    throw new OtterScriptError(
+      `The template does more work than allowed (${MAX_WORK / 1048576}M units: characters produced, function calls and the text they process)`,
+      src,
+      pos,
+    );
+  }
+}
+
 function ordinal(n: number): string {
   return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
+}
+
+/**
+ * Escaping of the values a template outputs, chosen per channel when the template is compiled (Slack
+ * mrkdwn, Teams markdown, HTML). The template's own text is never escaped; every value it outputs
+ * (a variable, an index, a function result) is.
+ */
+export interface OutputEscaper {
+  /**
+   * Called at compile time for each value the template outputs, with the template's literal text
+   * before it (earlier values shown as U+0000), so that the escaper can see the context (e.g. an HTML
+   * attribute); returns the function that escapes that value at run time.
+   */
+  at(before: string): (value: string) => string;
+  /** Functions (lowercase names) whose result is already escaped for the channel, e.g. `htmlencode`. */
+  raw?: ReadonlySet<string>;
 }
 
 class Compiler {
   private scope: Local[] = [];
   /** Compiling a template (not a predicate): unknown-variable errors then suggest escaping. */
   private inTemplate = false;
+  /** The template's literal text so far, in document order (for the escaper's context). */
+  private literal = '';
 
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly escaper?: OutputEscaper,
+  ) {}
 
   fail(reason: string, pos: number): never {
     throw new OtterScriptError(reason, this.src, pos);
@@ -71,8 +103,16 @@ class Compiler {
 
   private node(n: TNode, depth: number): SFn {
     switch (n.k) {
-      case 'out':
-        return this.scalar(n.expr);
+      case 'out': {
+        const f = this.escaper ? this.escapedOut(n.expr, this.escaper) : this.scalar(n.expr);
+        const src = this.src;
+        const pos = n.expr.pos;
+        return (ctx) => {
+          const s = f(ctx);
+          charge(ctx, s.length, src, pos);
+          return s;
+        };
+      }
       case 'if': {
         const pred = this.pred(n.pred);
         const then = this.body(n.then, depth + 1);
@@ -112,6 +152,7 @@ class Compiler {
             if (--ctx.budget < 0) {
               throw new OtterScriptError(`The template runs more than ${MAX_LOOP_ITERATIONS} loop iterations`, src, pos);
             }
+            charge(ctx, 1, src, pos);
             ctx.locals[slot] = item;
             out += body(ctx);
             if (out.length > MAX_OUTPUT_LENGTH) {
@@ -123,6 +164,28 @@ class Compiler {
         };
       }
     }
+  }
+
+  /** A template piece with every value in it escaped; its literal text kept as written. */
+  private escapedOut(e: Expr, escaper: OutputEscaper): SFn {
+    const fns = (e.k === 'concat' ? e.parts : [e]).map((p): SFn => {
+      if (p.k === 'text') {
+        this.literal += p.value;
+        const v = p.value;
+        return () => v;
+      }
+      const f = this.scalar(p);
+      const esc = escaper.at(this.literal);
+      this.literal += '\u0000';
+      if (p.k === 'call' && escaper.raw?.has(p.name.toLowerCase())) return f;
+      return (ctx) => esc(f(ctx));
+    });
+    if (fns.length === 1) return fns[0]!;
+    return (ctx) => {
+      let s = '';
+      for (let i = 0; i < fns.length; i++) s += fns[i]!(ctx);
+      return s;
+    };
   }
 
   // ---------------------------------------------------------------- predicates
@@ -391,25 +454,27 @@ class Compiler {
     };
 
     const special = this.specialCall(fn, e, site);
-    if (special) return special;
+    if (special) {
+      return (ctx) => {
+        const v = special(ctx);
+        charge(ctx, 1 + sizeOf(v), src, e.pos);
+        return v;
+      };
+    }
 
     const argFns = e.args.map((a, i) => this.argument(fn, a, i, site));
     const run = fn.run;
-    let f: Fn;
-    if (argFns.length === 0) f = (ctx) => run([], ctx, site);
-    else if (argFns.length === 1) {
-      const a0 = argFns[0]!;
-      f = (ctx) => run([a0(ctx)], ctx, site);
-    } else if (argFns.length === 2) {
-      const [a0, a1] = argFns as [Fn, Fn];
-      f = (ctx) => run([a0(ctx), a1(ctx)], ctx, site);
-    } else {
-      f = (ctx) => {
-        const args: Value[] = new Array(argFns.length);
-        for (let i = 0; i < argFns.length; i++) args[i] = argFns[i]!(ctx);
-        return run(args, ctx, site);
-      };
-    }
+    const pos = e.pos;
+    // the work of a call: 1, the size of its arguments (before the call) and of its result (after)
+    const f: Fn = (ctx) => {
+      const args: Value[] = new Array(argFns.length);
+      let units = 1;
+      for (let i = 0; i < argFns.length; i++) units += sizeOf((args[i] = argFns[i]!(ctx)));
+      charge(ctx, units, src, pos);
+      const v = run(args, ctx, site);
+      charge(ctx, sizeOf(v), src, pos);
+      return v;
+    };
     if (returns !== 'any') return f;
     const want = SIGIL_KIND[e.sigil];
     return (ctx) => {
@@ -458,7 +523,7 @@ class Compiler {
       case 'MatchesRegex': {
         const p = args[1]!;
         if (p.k !== 'text') return undefined;
-        let re: RegExp;
+        let re: Regex;
         try {
           re = compileRegex(p.value);
         } catch (err) {
@@ -473,7 +538,6 @@ class Compiler {
           } catch (err) {
             site.fail(`$MatchesRegex: ${(err as Error).message}`);
           }
-          re.lastIndex = 0;
           return re.test(t) ? 'True' : 'False';
         };
       }
@@ -482,7 +546,7 @@ class Compiler {
         const p = args[1]!;
         if (p.k === 'text') {
           try {
-            compileRegex(p.value, true);
+            compileRegex(p.value);
           } catch (err) {
             if (err instanceof RegexLimitError) this.fail(`${e.sigil}${fn.name}: ${err.message}`, p.pos);
             throw err;
@@ -570,8 +634,8 @@ export function describe(e: Expr): string {
   }
 }
 
-export function compileTemplateAst(ast: TemplateAst): SFn {
-  return new Compiler(ast.source).template(ast);
+export function compileTemplateAst(ast: TemplateAst, escaper?: OutputEscaper): SFn {
+  return new Compiler(ast.source, escaper).template(ast);
 }
 
 export function compilePredicateAst(ast: PredicateAst): PFn {

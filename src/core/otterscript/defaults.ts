@@ -1,7 +1,8 @@
 /**
- * ProGet's default content per event type: the four webhook bodies (seed, "Default Content"), the
- * email subjects and bodies (Inedo's "Customizing Content & Webhooks" page), and our own Slack and
- * Teams defaults (ProGet publishes none).
+ * The default content per event type: ProGet's four webhook bodies, exactly (seed, "Default
+ * Content"); the email subjects and bodies after ProGet's (Inedo's "Customizing Content & Webhooks"
+ * page), reworded to read as a person writes (the right verb per event, no dangling "by", links only
+ * when there is a base URL); and our own Slack and Teams defaults (ProGet publishes none).
  */
 import { EVENT_TYPES, eventTypeInfo } from '../events/catalog';
 import type { EventCode } from '../events/types';
@@ -49,45 +50,88 @@ const WEBHOOK_BUILD = `$ToJson(%(
     projectName: $BuildProjectName
 ))`;
 
-const PACKAGE_LINE = '$PackageId $PackageVersion $PackageEvent to $FeedName by $UserName';
+// ---- the human-readable texts (email, Slack, Teams): written to read as a person would write them.
+// A missing user leaves out "by …"; each event has its own verb and preposition; links are absolute,
+// from $WebBaseUrl, and left out when the base URL is not a web address or an id is missing.
+
+/** Verb and preposition of each package event: "promoted to", "deleted from"… */
+const PACKAGE_VERBS: Record<string, string> = {
+  'package.added': 'added to',
+  'package.overwritten': 'overwritten in',
+  'package.promoted': 'promoted to',
+  'package.deployed': 'deployed from',
+  'package.deleted': 'deleted from',
+  'package.purged': 'purged from',
+  'package.status-changed': 'changed status in',
+};
+/** Events after which the package is gone: their link goes to the feed. */
+const PACKAGE_GONE = new Set(['package.deleted', 'package.purged']);
+
+const BY_USER = '<% if $UserName != "" { %> by $UserName<% } %>';
+const HAS_BASE = '$MatchesRegex($WebBaseUrl, "^https?://")';
+const BASE = '$TrimEnd($WebBaseUrl, "/")';
+const FEED_URL = `${BASE}/feeds/$UrlEncode($FeedName)`;
+const PACKAGE_URL = `${FEED_URL}/$UrlEncode($PackageId)/$UrlEncode($PackageVersion)`;
+const BUILD_URL = `${BASE}/projects/build/issues?projectBuildId=$UrlEncode($BuildId)&resolved=Unresolved`;
+const ifBase = (body: string, also = '') => `<% if ${HAS_BASE}${also} { %>${body}<% } %>`;
+const PACKAGE_VERSION = '$PackageId<% if $PackageVersion != "" { %> $PackageVersion<% } %>';
+
+function packageTemplates(code: string): DefaultTemplates {
+  const verb = PACKAGE_VERBS[code] ?? 'changed in';
+  const url = PACKAGE_GONE.has(code) ? FEED_URL : PACKAGE_URL;
+  const line = `$PackageId $PackageVersion ${verb} $FeedName${BY_USER}`;
+  return {
+    webhook: WEBHOOK_PACKAGE,
+    emailSubject: line,
+    emailBody: line + ifBase(`\n\n${PACKAGE_GONE.has(code) ? 'Feed' : 'Package'}: ${url}`),
+    slack: `*$PackageId* $PackageVersion ${verb} *$FeedName*${BY_USER}` + ifBase(` <${url}|${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}>`),
+    teams: {
+      title: `$PackageId $PackageVersion ${verb} $FeedName`,
+      text: `**$PackageId** $PackageVersion ${verb} **$FeedName**${BY_USER}` + ifBase(`\n\n[${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}](${url})`),
+    },
+  };
+}
 
 const TEMPLATES = {
-  package: {
-    webhook: WEBHOOK_PACKAGE,
-    emailSubject: PACKAGE_LINE,
-    emailBody: PACKAGE_LINE,
-    slack: '*$PackageId* $PackageVersion $PackageEvent to *$FeedName* by $UserName',
-    teams: {
-      title: '$PackageId $PackageVersion $PackageEvent',
-      text: '**$PackageId** $PackageVersion $PackageEvent to **$FeedName** by $UserName',
-    },
-  },
   'sca.noncompliant-package': {
     webhook: WEBHOOK_NONCOMPLIANT,
-    emailSubject: '$PackageId $PackageVersion is $PackageComplianceResult',
-    emailBody: '$PackageId $PackageVersion is $PackageComplianceResult in $FeedName.\n\nReason: $PackageComplianceDetails',
-    slack: ':warning: *$PackageId* $PackageVersion is $PackageComplianceResult in *$FeedName*: $PackageComplianceDetails',
+    emailSubject: '$PackageId $PackageVersion is $PackageComplianceResult in $FeedName',
+    emailBody:
+      '$PackageId $PackageVersion is $PackageComplianceResult in $FeedName.' +
+      '<% if $PackageComplianceDetails != "" { %>\n\nReason: $PackageComplianceDetails<% } %>' +
+      ifBase(`\n\nPackage: ${PACKAGE_URL}`),
+    slack:
+      ':warning: *$PackageId* $PackageVersion is $PackageComplianceResult in *$FeedName*' +
+      '<% if $PackageComplianceDetails != "" { %>: $PackageComplianceDetails<% } %>' +
+      ifBase(` <${PACKAGE_URL}|View in ProGet>`),
     teams: {
       title: '$PackageId $PackageVersion is $PackageComplianceResult',
-      text: '**$PackageId** $PackageVersion is $PackageComplianceResult in **$FeedName**.\n\nReason: $PackageComplianceDetails',
+      text:
+        '**$PackageId** $PackageVersion is $PackageComplianceResult in **$FeedName**.' +
+        '<% if $PackageComplianceDetails != "" { %>\n\nReason: $PackageComplianceDetails<% } %>' +
+        ifBase(`\n\n[View in ProGet](${PACKAGE_URL})`),
     },
   },
   'sca.new-vulnerability': {
     webhook: WEBHOOK_VULNERABILITY,
-    emailSubject: '$PackageId $PackageVersion: Vulnerability $VulnerabilityId',
+    emailSubject: `Vulnerability $VulnerabilityId in ${PACKAGE_VERSION}`,
     emailBody:
-      'A new vulnerability has been published: $VulnerabilityId $VulnerabilitySummary\n\n' +
+      'A new vulnerability has been published: $VulnerabilityId<% if $VulnerabilitySummary != "" { %>, $VulnerabilitySummary<% } %>\n\n' +
       'Affected packages:\n\n' +
       '<% foreach %p in @AffectedPackages { %>\n' +
       '  * $(%p.Name) $(%p.AffectedVersions)\n' +
       '<% } %>',
     slack:
-      ':rotating_light: New vulnerability *$VulnerabilityId* ($VulnerabilitySeverity, score $VulnerabilityScore): $VulnerabilitySummary. ' +
-      'Affects <% foreach %p in @AffectedPackages { %>$(%p.Name) $(%p.AffectedVersions); <% } %>',
+      ':rotating_light: New vulnerability *$VulnerabilityId*' +
+      '<% if $VulnerabilitySeverity != "" { %> ($VulnerabilitySeverity<% if $VulnerabilityScore != "" { %>, score $VulnerabilityScore<% } %>)<% } %>' +
+      '<% if $VulnerabilitySummary != "" { %>: $VulnerabilitySummary<% } %>\n' +
+      'Affected packages:<% foreach %p in @AffectedPackages { %>\n• $(%p.Name) $(%p.AffectedVersions)<% } %>',
     teams: {
-      title: 'New vulnerability $VulnerabilityId ($VulnerabilitySeverity, score $VulnerabilityScore)',
+      title:
+        'New vulnerability $VulnerabilityId' +
+        '<% if $VulnerabilitySeverity != "" { %> ($VulnerabilitySeverity<% if $VulnerabilityScore != "" { %>, score $VulnerabilityScore<% } %>)<% } %>',
       text:
-        '$VulnerabilitySummary\n\n' +
+        '<% if $VulnerabilitySummary != "" { %>$VulnerabilitySummary\n\n<% } %>' +
         'Affected packages:\n\n' +
         '<% foreach %p in @AffectedPackages { %>\n' +
         '- $(%p.Name) $(%p.AffectedVersions)\n' +
@@ -101,19 +145,19 @@ const TEMPLATES = {
       'Issues were detected in $ProjectName $BuildNumber\n\n' +
       '<% foreach %i in @BuildIssues { %>\n' +
       ' * $(%i.Sequence) $(%i.Detail)\n' +
-      '<% } %>\n\n' +
-      'To view issues, see $WebBaseUrl/projects/build/issues?projectBuildId=$BuildId&resolved=Unresolved',
+      '<% } %>' +
+      ifBase(`\nTo view issues, see ${BUILD_URL}`, ' && $BuildId != ""'),
     slack:
-      ':construction: $ListCount(@BuildIssues) issue(s) opened on build *$BuildProjectName $BuildNumber*: ' +
-      '<% foreach %i in @BuildIssues { %>#$(%i.Sequence) $(%i.Detail); <% } %>' +
-      '<$WebBaseUrl/projects/build/issues?projectBuildId=$BuildId&resolved=Unresolved|view issues>',
+      ':construction: Issues opened on build *$BuildProjectName $BuildNumber*:' +
+      '<% foreach %i in @BuildIssues { %>\n• #$(%i.Sequence) $(%i.Detail)<% } %>' +
+      ifBase(`\n<${BUILD_URL}|View issues>`, ' && $BuildId != ""'),
     teams: {
       title: 'Issues opened on build $BuildProjectName $BuildNumber',
       text:
         '<% foreach %i in @BuildIssues { %>\n' +
         '- #$(%i.Sequence) $(%i.Detail)\n' +
-        '<% } %>\n' +
-        '[View issues]($WebBaseUrl/projects/build/issues?projectBuildId=$BuildId&resolved=Unresolved)',
+        '<% } %>' +
+        ifBase(`\n[View issues](${BUILD_URL})`, ' && $BuildId != ""'),
     },
   },
 } satisfies Record<string, DefaultTemplates>;
@@ -127,6 +171,6 @@ export function defaultTemplates(code: string): DefaultTemplates {
   if (!info) {
     throw new TypeError(`Unknown event type "${String(code)}"; expected one of ${EVENT_TYPES.map((t) => t.code).join(', ')}`);
   }
-  const t: DefaultTemplates = info.category === 'package' ? TEMPLATES.package : TEMPLATES[code as Exclude<EventCode, `package.${string}`>];
+  const t: DefaultTemplates = info.category === 'package' ? packageTemplates(info.code) : TEMPLATES[code as Exclude<EventCode, `package.${string}`>];
   return { ...t, teams: { ...t.teams } };
 }

@@ -6,7 +6,7 @@
 import { dotnetBool, compareValues, evaluateArithmetic, formatDate, formatNumber, htmlEncode, jsEncode, parseBoolArg, parseDecimal, parseIntArg, urlEncode, xmlEncode } from './dotnet';
 import { JsonValueError, fromJson, toJson } from './json';
 import { RegexLimitError, checkInput, compileRegex } from './regex';
-import { type Ctx, type Kind, type MapValue, type Value, isMap, kindName, kindOf, lookupVar, mapGet, mapSet, norm } from './values';
+import { type Ctx, type Kind, MAX_TEXT_LENGTH, type MapValue, type Value, isMap, kindName, kindOf, lookupVar, mapGet, mapSet, norm } from './values';
 
 /** Where a function is called from: used for errors and for the few functions that read the context. */
 export interface CallSite {
@@ -63,6 +63,11 @@ function boolArg(site: CallSite, v: Value | undefined, what: string): boolean | 
 
 export function short(s: string): string {
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+/** Fails the call when the text it would build is longer than MAX_TEXT_LENGTH. */
+function textLimit(site: CallSite, length: number): void {
+  if (length > MAX_TEXT_LENGTH) site.fail(`${site.sigil}${site.name}: the result would be longer than ${MAX_TEXT_LENGTH / 1048576} MiB`);
 }
 
 function regexCall<T>(site: CallSite, fn: () => T): T {
@@ -183,11 +188,11 @@ def({
   params: [T('text'), T('pattern'), T('replacement')],
   run: ([text, pattern, replacement], _ctx, site) =>
     regexCall(site, () => {
-      const re = compileRegex(str(pattern!), true);
+      const re = compileRegex(str(pattern!));
       checkInput(str(text!));
-      // .NET's ${name} group reference is $<name> in JavaScript
-      const rep = str(replacement!).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, '$$<$1>');
-      return str(text!).replace(re, rep);
+      const out = re.replaceAll(str(text!), str(replacement!), MAX_TEXT_LENGTH);
+      if (out === undefined) textLimit(site, Infinity);
+      return out!;
     }),
 });
 
@@ -197,18 +202,11 @@ def({
   params: [T('text'), T('pattern'), T('group', true)],
   run: ([text, pattern, group], _ctx, site) =>
     regexCall(site, () => {
-      const re = compileRegex(str(pattern!), true);
+      const re = compileRegex(str(pattern!));
       checkInput(str(text!));
       const g = group === undefined || group === '' ? undefined : str(group);
-      const out: string[] = [];
-      for (const m of str(text!).matchAll(re)) {
-        let v: string | undefined;
-        if (g === undefined) v = m[0];
-        else if (/^\d+$/.test(g)) v = m[Number(g)];
-        else v = m.groups?.[g];
-        out.push(v ?? '');
-        if (out.length > 10000) site.fail('@RegexFind: more than 10000 matches');
-      }
+      const out = re.findAll(str(text!), g, 10000);
+      if (out.length > 10000) site.fail('@RegexFind: more than 10000 matches');
       return out;
     }),
 });
@@ -241,7 +239,13 @@ def({
   name: 'Join',
   returns: 'text',
   params: [T('separator'), L('values')],
-  run: ([sep, values], _ctx, site) => listOfText(site, values as Value[], 'the list').join(str(sep!)),
+  run: ([sep, values], _ctx, site) => {
+    const items = listOfText(site, values as Value[], 'the list');
+    let length = Math.max(0, items.length - 1) * str(sep!).length;
+    for (const item of items) length += item.length;
+    textLimit(site, length);
+    return items.join(str(sep!));
+  },
 });
 
 def({
@@ -272,7 +276,11 @@ def({
     const f = str(find!);
     if (f === '') site.fail('$Replace: the text to find cannot be empty');
     const ic = boolArg(site, ignoreCase, 'ignoreCase') === true;
-    if (!ic) return str(text!).split(f).join(str(rep!));
+    if (!ic) {
+      const parts = str(text!).split(f);
+      textLimit(site, str(text!).length + (parts.length - 1) * (str(rep!).length - f.length));
+      return parts.join(str(rep!));
+    }
     const s = str(text!);
     const lower = s.toLowerCase();
     const lf = f.toLowerCase();
@@ -280,6 +288,7 @@ def({
     let pos = 0;
     for (let i = lower.indexOf(lf); i !== -1; i = lower.indexOf(lf, pos)) {
       out += s.slice(pos, i) + str(rep!);
+      textLimit(site, out.length);
       pos = i + f.length;
     }
     return out + s.slice(pos);

@@ -9,12 +9,18 @@
  * `OtterScriptError` with line, column and an excerpt.
  */
 import type { Vars } from '../events/types';
-import { compilePredicateAst, compileTemplateAst } from './compiler';
+import { type OutputEscaper, compilePredicateAst, compileTemplateAst } from './compiler';
 import { OtterScriptError } from './errors';
 import { parsePredicate, parseTemplate } from './parser';
-import { type Ctx, MAX_LOOP_ITERATIONS, type RenderOptions } from './values';
+import { type Ctx, MAX_LOOP_ITERATIONS, MAX_WORK, type RenderOptions } from './values';
 
 export { OtterScriptError } from './errors';
+export type { OutputEscaper } from './compiler';
+
+export interface CompileOptions {
+  /** Escapes every value the template outputs (its own text stays as written): see OutputEscaper. */
+  escape?: OutputEscaper;
+}
 export { defaultTemplates } from './defaults';
 export type { DefaultTemplates } from './defaults';
 export type { RenderOptions } from './values';
@@ -23,7 +29,7 @@ export { MAX_PATTERN_LENGTH, MAX_REGEX_INPUT } from './regex';
 export { MAX_DEPTH, parseTemplate, parsePredicate } from './parser';
 export { MAX_SOURCE_LENGTH } from './lexer';
 export { MAX_OUTPUT_LENGTH } from './compiler';
-export { MAX_LOOP_ITERATIONS } from './values';
+export { MAX_LOOP_ITERATIONS, MAX_WORK } from './values';
 export type { TemplateAst, PredicateAst } from './ast';
 
 /** A compiled template: renders the variables of an event to text. */
@@ -35,7 +41,7 @@ function makeCtx(vars: Vars, options: RenderOptions | undefined): Ctx {
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) {
     throw new TypeError(`OtterScript variables must be an object of name → value, got ${vars === null ? 'null' : Array.isArray(vars) ? 'an array' : typeof vars}`);
   }
-  return { vars, index: undefined, locals: [], now: options?.now, budget: MAX_LOOP_ITERATIONS };
+  return { vars, index: undefined, locals: [], now: options?.now, budget: MAX_LOOP_ITERATIONS, work: MAX_WORK };
 }
 
 /**
@@ -44,8 +50,8 @@ function makeCtx(vars: Vars, options: RenderOptions | undefined): Ctx {
  * argument count; the returned function throws OtterScriptError on run-time problems (an unknown
  * variable, a list where text is expected…).
  */
-export function compileTemplate(source: string): CompiledTemplate {
-  const fn = compileTemplateAst(parseTemplate(source));
+export function compileTemplate(source: string, options?: CompileOptions): CompiledTemplate {
+  const fn = compileTemplateAst(parseTemplate(source), options?.escape);
   const render = (vars: Vars, options?: RenderOptions): string => fn(makeCtx(vars, options));
   Object.defineProperty(render, 'source', { value: source, enumerable: true });
   return render as CompiledTemplate;

@@ -17,6 +17,24 @@ export interface Ctx {
   now: (() => Date) | undefined;
   /** Loop iterations left in this render (MAX_LOOP_ITERATIONS at the start). */
   budget: number;
+  /** Work units left in this render (MAX_WORK at the start): see `charge`. */
+  work: number;
+}
+
+/**
+ * The work one render or evaluation may do, in units: one per character a template outputs, one per
+ * function call plus one per character (or list item, map key) of the arguments it takes and the
+ * value it returns, one per loop iteration. Counts what is produced and computed, so a loop over a
+ * cheap function and one huge $Replace are bounded alike (a few hundred milliseconds of CPU at most).
+ */
+export const MAX_WORK = 16 * 1024 * 1024;
+
+/** Longest text a function may build ($Replace, $Join, $RegexReplace…); longer is an error, not an allocation. */
+export const MAX_TEXT_LENGTH = 16 * 1024 * 1024;
+
+/** A value's size for the work budget: characters of a text, items of a list, keys of a map (shallow). */
+export function sizeOf(v: Value): number {
+  return typeof v === 'string' ? v.length : Array.isArray(v) ? v.length : Object.keys(v).length;
 }
 
 /** Most `foreach` iterations one render or evaluation may run (all loops together). */

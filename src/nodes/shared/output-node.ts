@@ -47,7 +47,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, DispatchRecord } from '../../core/dispatch';
-import { normalizeEvent } from '../../core/events';
+import { isValidatedEvent, normalizeEvent } from '../../core/events';
 import type { NotifierEvent } from '../../core/events';
 import {
   ConfigError,
@@ -154,6 +154,7 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new Error(`${type}: msg.event must be an event object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
+  if (isValidatedEvent(raw)) return raw;
   const source = ['http', 'input', 'test'].includes(raw.source) ? raw.source : 'input';
   try {
     return normalizeEvent(raw, { source });
@@ -373,7 +374,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
 
     /** The result message of a dispatch: the carried properties, the event and the record. */
     const resultMessage = (event: NotifierEvent, record: DispatchRecord, carried?: Record<string, unknown>): NodeMsg => ({
-      payload: event.vars,
+      // the event is frozen; msg.payload is the user's to change
+      ...(carried && 'payload' in carried ? {} : { payload: structuredClone(event.vars) }),
       topic: event.type,
       ...(carried ?? {}),
       _msgid: RED.util?.generateId ? RED.util.generateId() : record.id,

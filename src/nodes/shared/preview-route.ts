@@ -17,7 +17,7 @@ import { OtterScriptError, compilePredicate, compileTemplate, defaultTemplates }
 type RED = any;
 
 export const PREVIEW_PATH = '/notifier-otterscript/preview';
-export const PREVIEW_PERMISSION = 'notifier-otterscript.read';
+export const PREVIEW_PERMISSION = 'notifier-otterscript.write';
 /** Longest source the preview accepts. */
 export const MAX_PREVIEW_SOURCE = 256 * 1024;
 /** Longest rendered text sent back. */
