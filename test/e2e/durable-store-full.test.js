@@ -27,6 +27,19 @@ function mountTmpfs(dir, size) {
   }
 }
 
+/** Remounts read-only or read-write; a write that is in progress makes the kernel answer "busy" for a moment. */
+async function remount(dir, mode) {
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+      return;
+    } catch (err) {
+      if (i >= 50 || !/busy/.test(String(err.stderr))) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Fills the file system of `dir` with one file (until ENOSPC). */
 function fill(dir) {
   const file = path.join(dir, 'filler');
@@ -84,11 +97,11 @@ test('disk full or read-only store: 503 with a JSON error and a status that says
     assert.equal(again.status, 202, again.text);
     await eventually(() => rx.requests.length === 2, 5000, 'the delivery after space returned');
 
-    execFileSync('mount', ['-o', 'remount,ro', mountDir]);
+    await remount(mountDir, 'ro');
     const readOnly = await postJson(url, bigEvent(4));
     assert.equal(readOnly.status, 503, readOnly.text);
     assert.match(readOnly.json.details, /EROFS|read-only/i);
-    execFileSync('mount', ['-o', 'remount,rw', mountDir]);
+    await remount(mountDir, 'rw');
     const back = await postJson(url, numberedEvent(5));
     assert.equal(back.status, 202, back.text);
     await eventually(() => rx.requests.length === 3, 5000, 'the delivery after the store is writable again');
