@@ -140,3 +140,80 @@ test('node labels say what the node does, from the message catalogue', async (t)
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+/** Adds a node of `type` with `props` to the workspace and opens its edit dialog; returns its id. */
+async function addAndEdit(page, type, props = {}) {
+  const id = await page.evaluate(
+    ({ type, props }) => {
+      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: true, addFlow: false, touchImport: true });
+      const node = RED.nodes.filterNodes({ type }).pop();
+      RED.editor.edit(node);
+      return node.id;
+    },
+    { type, props },
+  );
+  await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 10000 });
+  return id;
+}
+
+test('the condition preview evaluates the chosen mode with its settings, and an old error clears', async (t) => {
+  const page = await editor(t);
+  if (!page) return;
+  await addAndEdit(page, 'notifier-condition', { mode: 'expression', expression: '$Compare($VulnerabilityScore, >=' });
+  const status = page.locator('.pn-condition-preview .pn-otterscript-status');
+  const output = page.locator('.pn-condition-preview .pn-otterscript-output');
+  const expectStatus = async (re, what) => {
+    await page.waitForFunction(
+      ({ source, flags }) => new RegExp(source, flags).test(document.querySelector('.pn-condition-preview .pn-otterscript-status')?.textContent || ''),
+      { source: re.source, flags: re.flags },
+      { timeout: 10000 },
+    ).catch(() => {});
+    assert.match(await status.textContent(), re, what);
+  };
+  await expectStatus(/Error/, 'the broken expression shows its error');
+
+  // Package matches: MyCorp.* against the Package Promoted sample (MyCorp.CoolUtils)
+  await page.selectOption('#node-input-mode', 'package');
+  await page.selectOption('.pn-condition-preview select', 'package.promoted');
+  await page.fill('#node-input-packageName', 'MyCorp.*');
+  await expectStatus(/The sample event passes/, 'package MyCorp.* passes for MyCorp.CoolUtils (the old syntax error is gone)');
+  assert.match(await output.textContent(), /MyCorp\.CoolUtils/);
+  assert.doesNotMatch(await output.textContent(), /empty: always passes/);
+  await page.fill('#node-input-packageName', 'Other.*');
+  await expectStatus(/does not pass/, 'package Other.* does not pass');
+
+  // Vulnerability score against New Vulnerability Detected (score 7.5)
+  await page.selectOption('#node-input-mode', 'score');
+  await page.selectOption('.pn-condition-preview select', 'sca.new-vulnerability');
+  await page.fill('#node-input-minScore', '8');
+  await expectStatus(/does not pass/, 'score 7.5 < 8');
+  assert.match(await output.textContent(), /VulnerabilityScore: 7\.5/);
+  await page.fill('#node-input-minScore', '7');
+  await expectStatus(/The sample event passes/, 'score 7.5 >= 7');
+  await page.fill('#node-input-minScore', 'eleven');
+  await expectStatus(/Error/, 'a bad score is an error in the preview');
+  assert.match(await output.textContent(), /minScore/);
+
+  // severity, and the feed filter before the mode
+  await page.selectOption('#node-input-mode', 'severity');
+  await page.selectOption('#node-input-minSeverity', 'Critical');
+  await expectStatus(/does not pass/, 'High < Critical');
+  await page.selectOption('#node-input-minSeverity', 'Medium');
+  await expectStatus(/The sample event passes/, 'High >= Medium');
+  await page.fill('#node-input-feeds', 'no-such-feed');
+  await page.selectOption('#node-input-mode', 'always');
+  await page.selectOption('.pn-condition-preview select', 'package.promoted');
+  await expectStatus(/does not pass/, 'the feed filter runs first');
+  assert.match(await output.textContent(), /feed filter/);
+
+  // JSONata, evaluated over the sample message as Node-RED does
+  await page.fill('#node-input-feeds', '');
+  await page.selectOption('#node-input-mode', 'jsonata');
+  await page.evaluate(() => $('#node-input-jsonata').typedInput('value', 'msg.event.vars.PackageId = "MyCorp.CoolUtils"'));
+  await page.evaluate(() => $('#node-input-jsonata').trigger('change'));
+  await expectStatus(/The sample event passes/, 'JSONata true');
+  await screenshot(page, 'condition-preview-jsonata');
+  await page.click('.red-ui-tray #node-dialog-cancel');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
