@@ -126,6 +126,89 @@
         return undefined;
     };
 
+    // ---------------------------------------------------------------- required credentials
+
+    // Node-RED checks `credentials` definitions only inside the edit dialog; the red triangle and the
+    // "not properly configured" warning on deploy come from `defaults`. These helpers let a `defaults`
+    // validator check the credentials a node needs. The editor never receives password values, only
+    // `has_<name>`, and loads a node's credentials only when its dialog opens, so a credential counts as
+    // set when: the open dialog's field has a value (the stored one shows as __PWRD__); or the node's
+    // credentials say so (typed, imported, or has_<name>); or, for a deployed node whose credentials the
+    // editor has not loaded, the runtime's copy has it (fetched once, then the node is validated again).
+    // A node that was never deployed has no stored credentials.
+
+    var storedCreds = {};   // node id -> the runtime's credentials of the node ({ has_x } for passwords), or "pending"
+
+    function editing(node) {
+        try { return RED.editor.getEditStack().indexOf(node) !== -1; } catch (e) { return false; }
+    }
+
+    function dialogInput(node, name) {
+        if (!editing(node)) { return $(); }
+        return $("#node-input-" + name + ", #node-config-input-" + name).first();
+    }
+
+    /** The value of setting `prop` as the open dialog shows it, else the node's. */
+    PN.liveValue = function (node, prop) {
+        var input = dialogInput(node, prop);
+        return input.length ? input.val() : node[prop];
+    };
+
+    function deployed(node) {
+        var flow = RED.nodes.originalFlow ? RED.nodes.originalFlow() : null;
+        if (!Array.isArray(flow)) { return true; }
+        for (var i = 0; i < flow.length; i++) { if (flow[i] && flow[i].id === node.id) { return true; } }
+        return false;
+    }
+
+    function has(creds, name) {
+        return creds["has_" + name] === true || (typeof creds[name] === "string" && creds[name].trim() !== "");
+    }
+
+    /** true when credential `name` of `node` has a value, false when it has none, undefined while the runtime is asked. */
+    PN.hasCredential = function (node, name) {
+        var input = dialogInput(node, name);
+        if (input.length) { return String(input.val() || "").trim() !== ""; }
+        var c = node.credentials;
+        if (c && has(c, name)) { return true; }
+        if (c && (c["has_" + name] === false || c[name] === "")) { return false; }
+        if (!deployed(node)) { return false; }
+        var stored = storedCreds[node.id];
+        if (stored === "pending") { return undefined; }
+        if (stored) { return stored.unknown || has(stored, name); }
+        storedCreds[node.id] = "pending";
+        $.ajax({ url: "credentials/" + node.type + "/" + encodeURIComponent(node.id), dataType: "json" })
+            .then(function (data) { storedCreds[node.id] = data || {}; }, function () { storedCreds[node.id] = { unknown: true }; })
+            .always(function () {
+                try {
+                    var n = RED.nodes.node(node.id);
+                    if (n) { RED.editor.validateNode(n); RED.view.redraw(true); }
+                } catch (e) { /* the editor may be closing */ }
+            });
+        return undefined;
+    };
+
+    /**
+     * A `defaults` validator: `needs.call(node, value)` lists the credentials the node needs with this
+     * setting's value; each missing one is named by the message `<type>.error.required.<name>`.
+     */
+    PN.requireCredentials = function (needs) {
+        return function (v, opt) {
+            var node = this;
+            var missing = (needs.call(node, v) || []).filter(function (name) { return PN.hasCredential(node, name) === false; });
+            if (!missing.length) { return true; }
+            if (!opt) { return false; }
+            return missing.map(function (name) {
+                return typeof node._ === "function" ? node._(node.type + ".error.required." + name) : name;
+            }).join("; ");
+        };
+    };
+
+    /** A credential's own validator, for the dialog: required while `needed.call(node)` says so. */
+    PN.credentialNeeded = function (needed) {
+        return function (v) { return !needed.call(this) || String(v || "").trim() !== ""; };
+    };
+
     // ---------------------------------------------------------------- the preview panel
 
     function markError(editor, error) {
