@@ -233,11 +233,12 @@
      * stays under the column it points at.
      */
     function makePanel(kind, eventType) {
-        var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", maxWidth: "calc(70% + 4px)" });
-        var bar = $('<div class="pn-otterscript-bar">').css({ display: "flex", gap: "6px", alignItems: "center", fontSize: "0.9em" }).appendTo(panel);
+        var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", width: "70%", boxSizing: "border-box" });
+        // the drop-down keeps room for its longest option: it moves under its label when the dialog is narrow
+        var bar = $('<div class="pn-otterscript-bar">').css({ display: "flex", flexWrap: "wrap", gap: "4px 6px", alignItems: "center", fontSize: "0.9em" }).appendTo(panel);
         $("<span>").text(kind === "template" ? t("renderWith", "Preview with sample:") : t("evaluateWith", "Evaluate with sample:"))
             .css({ color: "var(--red-ui-secondary-text-color)", whiteSpace: "nowrap" }).appendTo(bar);
-        var select = $("<select>").css({ width: "auto", minWidth: "0", flex: "1 1 auto", height: "26px", padding: "0 4px" }).appendTo(bar);
+        var select = $("<select>").css({ width: "auto", minWidth: "0", flex: "1 0 250px", height: "26px", padding: "0 4px" }).appendTo(bar);
         EVENT_TYPES.forEach(function (e) { $("<option>").val(e[0]).text(e[1]).appendTo(select); });
         select.val(eventType);
         var refreshBtn = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-refresh"></i></button>')
