@@ -1,8 +1,9 @@
 'use strict';
 // The editor in a real browser (Debian's Chromium through playwright-core), on Node-RED 4.1 under
 // `npm test` and on Node-RED 5 under `npm run test:nr5`: every node type is in the palette under
-// `notifiers`, every example imports and deploys with no page error, every edit dialog opens and
-// closes cleanly. Screenshots go to test-output/.
+// `notifiers`, every example imports and deploys with no page error (on its own tab, statuses clear of
+// other nodes), every edit dialog opens and closes cleanly, the palette, labels, dialog layout and the
+// condition preview. Screenshots go to test-output/.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -66,6 +67,34 @@ test('every example imports and deploys with no page error', async (t) => {
     const imported = await page.evaluate((ids) => ids.filter((id) => RED.nodes.node(id) || RED.nodes.workspace?.(id)).length, ex.flow.map((n) => n.id));
     assert.ok(imported > 0 || (await page.evaluate(() => RED.nodes.workspaces?.length ?? 0)) >= before, `${ex.name} imported`);
     await deploy(page);
+    // on its own tab: no status text sits under another node or another status
+    const tab = ex.flow.find((n) => n.type === 'tab');
+    await page.evaluate((id) => RED.workspaces.show(id), tab.id);
+    await page.waitForFunction((id) => RED.nodes.filterNodes({ z: id }).filter((n) => /^notifier-/.test(n.type)).every((n) => {
+      const label = document.getElementById(n.id)?.querySelector('.red-ui-flow-node-status-label');
+      return label && label.textContent.trim() !== '';
+    }), tab.id, { timeout: 10000 }).catch(() => {});
+    const overlaps = await page.evaluate((id) => {
+      const boxes = RED.nodes.filterNodes({ z: id }).map((n) => {
+        const g = document.getElementById(n.id);
+        const body = g && g.querySelector('.red-ui-flow-node');
+        const label = g && g.querySelector('.red-ui-flow-node-status-label');
+        const status = label && label.textContent.trim() ? label.getBoundingClientRect() : null;
+        return { id: n.id, body: body && body.getBoundingClientRect(), status, text: label && label.textContent.trim() };
+      }).filter((b) => b.body);
+      const hit = (a, b) => a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom + 2 && b.top < a.bottom + 2;
+      const out = [];
+      for (const a of boxes) {
+        if (!a.status) continue;
+        for (const b of boxes) {
+          if (b === a) continue;
+          if (hit(a.status, b.body)) out.push(`status "${a.text}" of ${a.id} sits on ${b.id}`);
+          if (b.status && a.id < b.id && hit(a.status, b.status)) out.push(`status "${a.text}" of ${a.id} meets the status of ${b.id}`);
+        }
+      }
+      return out;
+    }, tab.id);
+    assert.deepEqual(overlaps, [], `${ex.name}: statuses clear of other nodes`);
     await screenshot(page, `example-${ex.name.replace(/[^A-Za-z0-9]+/g, '-')}`);
   }
   const res = await fetch(`${rt.adminUrl}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });
