@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT, startRuntime } = require('../helpers/nr');
-const { chromiumMissing, launch, openEditor, importFlow, deploy, screenshot } = require('../helpers/browser');
+const { chromiumMissing, launch, openEditor, importFlow, deploy, addAndEdit, screenshot } = require('../helpers/browser');
 
 const pkg = require(path.join(ROOT, 'package.json'));
 const TYPES = Object.keys(pkg['node-red'].nodes);
@@ -169,21 +169,6 @@ test('node labels say what the node does, from the message catalogue', async (t)
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
-
-/** Adds a node of `type` with `props` to the workspace and opens its edit dialog; returns its id. */
-async function addAndEdit(page, type, props = {}) {
-  const id = await page.evaluate(
-    ({ type, props }) => {
-      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: true, addFlow: false, touchImport: true });
-      const node = RED.nodes.filterNodes({ type }).pop();
-      RED.editor.edit(node);
-      return node.id;
-    },
-    { type, props },
-  );
-  await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 10000 });
-  return id;
-}
 
 test('the condition preview evaluates the chosen mode with its settings, and an old error clears', async (t) => {
   const page = await editor(t);

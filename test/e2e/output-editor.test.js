@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startRuntime } = require('../helpers/nr');
-const { chromiumMissing, launch, openEditor, screenshot } = require('../helpers/browser');
+const { chromiumMissing, launch, openEditor, addAndEdit, screenshot } = require('../helpers/browser');
 
 let rt;
 let browser;
@@ -20,22 +20,6 @@ async function editorPage(t) {
   if (chromiumMissing(t)) return null;
   browser ??= await launch();
   return openEditor(browser, rt, { waitForType: 'notifier-webhook' });
-}
-
-/** Adds a node of `type` with `props` to the workspace and opens its edit dialog. */
-async function addAndEdit(page, type, props = {}) {
-  const id = await page.evaluate(
-    ({ type, props }) => {
-      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: true, addFlow: false, touchImport: true });
-      const node = RED.nodes.filterNodes({ type }).pop();
-      RED.editor.edit(node);
-      return node.id;
-    },
-    { type, props },
-  );
-  await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 10000 });
-  await page.waitForTimeout(300);
-  return id;
 }
 
 async function done(page) {
