@@ -102,6 +102,10 @@ test('notifier-slack and notifier-teams: URL as a password credential, text temp
 
   const teamsId = await addAndEdit(page, 'notifier-teams');
   assert.equal(await page.locator('#node-input-url').getAttribute('type'), 'password');
+  // the card title is one line: a plain input (with its preview), not a code editor with a minimap
+  assert.equal(await page.locator('#node-input-title').getAttribute('type'), 'text');
+  assert.equal(await page.locator('#node-input-title-editor').count(), 0);
+  assert.equal(await page.locator('#node-input-title').evaluate((el) => !!el.closest('.form-row').nextElementSibling?.classList.contains('pn-otterscript-preview')), true);
   assert.equal(await page.locator('#node-input-format').inputValue(), 'adaptive');
   await page.evaluate(() => {
     const n = RED.nodes.filterNodes({ type: 'notifier-teams' }).pop();
@@ -115,6 +119,16 @@ test('notifier-slack and notifier-teams: URL as a password credential, text temp
     return { title: n.title, text: n.text, format: n.format, label: RED.utils.getNodeLabel(n) };
   }, teamsId);
   assert.deepEqual(teams, { title: 'New: $PackageId', text: '**$PackageVersion**', format: 'adaptive', label: 'Teams' });
+
+  // so is the email subject; the body stays a code editor
+  await addAndEdit(page, 'notifier-email');
+  assert.equal(await page.locator('#node-input-subject').getAttribute('type'), 'text');
+  assert.equal(await page.locator('#node-input-subject-editor').count(), 0);
+  assert.equal(await page.locator('#node-input-body-editor').count(), 1);
+  await page.fill('#node-input-subject', 'New: $PackageId');
+  await page.waitForFunction(() => /New: MyCorp\.CoolUtils/.test(document.querySelector('.pn-otterscript-output')?.textContent || ''), null, { timeout: 10000 });
+  await page.click('.red-ui-tray #node-dialog-cancel');
+  await page.waitForFunction(() => !document.querySelector('.red-ui-tray'), null, { timeout: 10000 });
 
   const help = await page.evaluate(() => ['notifier-webhook', 'notifier-slack', 'notifier-teams'].map((t) => $(`script[data-help-name="${t}"]`).text()));
   for (const h of help) assert.match(h, /Inputs[\s\S]*Outputs[\s\S]*Details[\s\S]*References/);
