@@ -152,7 +152,9 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
     ['event-secret', { type: 'notifier-event', path: '/a', auth: 'secret' }, /need a secret/],
     ['event-hmac', { type: 'notifier-event', path: '/b', auth: 'hmac' }, /need a secret/],
     ['event-none', { type: 'notifier-event', path: '/c', auth: 'none' }, null],
-    ['smtp-login', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login', credentials: { user: 'me' } }, /Login authentication needs a password/],
+    ['smtp-login', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login', credentials: { user: 'me' } }, /^Login authentication needs a password$/],
+    ['smtp-login-nouser', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login' }, /user is required[\s\S]*needs a password/],
+    ['webhook-bearer-notoken', { type: 'notifier-webhook', url: 'https://example.com/h', auth: 'bearer' }, /Bearer auth needs a token/],
     ['smtp-oauth2', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'oauth2' }, /user is required[\s\S]*client id[\s\S]*refresh token/],
     ['smtp-none', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'none' }, null],
   ];
@@ -213,7 +215,7 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
   const warning = page.locator('.red-ui-notification, .red-ui-notify').filter({ hasText: /not properly configured/ });
   await warning.first().waitFor({ timeout: 10000 });
   const text = await warning.first().textContent();
-  assert.match(text, /teams|Teams/);
+  assert.match(text, /\((notifier-(teams|smtp|event|webhook))\)/, 'it names our nodes');
   const deployed = page.evaluate(() => new Promise((resolve) => RED.events.on('deploy', () => resolve(true))));
   await page.locator('#node-dialog-confirm-deploy-deploy, button:has-text("Confirm deploy")').first().click();
   await deployed;
