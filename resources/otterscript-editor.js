@@ -66,6 +66,10 @@
     PN.preview = function (kind, source, eventType, defaultTemplate) {
         var body = { kind: kind, source: source, eventType: eventType || lastEventType };
         if (defaultTemplate) { body.defaultTemplate = defaultTemplate; }
+        return post(body);
+    };
+
+    function post(body) {
         return new Promise(function (resolve) {
             $.ajax({
                 url: ROUTE,
@@ -81,7 +85,7 @@
                 }
             });
         });
-    };
+    }
 
     // ---------------------------------------------------------------- validation cache for defaults.validate
 
@@ -122,6 +126,89 @@
         return undefined;
     };
 
+    // ---------------------------------------------------------------- required credentials
+
+    // Node-RED checks `credentials` definitions only inside the edit dialog; the red triangle and the
+    // "not properly configured" warning on deploy come from `defaults`. These helpers let a `defaults`
+    // validator check the credentials a node needs. The editor never receives password values, only
+    // `has_<name>`, and loads a node's credentials only when its dialog opens, so a credential counts as
+    // set when: the open dialog's field has a value (the stored one shows as __PWRD__); or the node's
+    // credentials say so (typed, imported, or has_<name>); or, for a deployed node whose credentials the
+    // editor has not loaded, the runtime's copy has it (fetched once, then the node is validated again).
+    // A node that was never deployed has no stored credentials.
+
+    var storedCreds = {};   // node id -> the runtime's credentials of the node ({ has_x } for passwords), or "pending"
+
+    function editing(node) {
+        try { return RED.editor.getEditStack().indexOf(node) !== -1; } catch (e) { return false; }
+    }
+
+    function dialogInput(node, name) {
+        if (!editing(node)) { return $(); }
+        return $("#node-input-" + name + ", #node-config-input-" + name).first();
+    }
+
+    /** The value of setting `prop` as the open dialog shows it, else the node's. */
+    PN.liveValue = function (node, prop) {
+        var input = dialogInput(node, prop);
+        return input.length ? input.val() : node[prop];
+    };
+
+    function deployed(node) {
+        var flow = RED.nodes.originalFlow ? RED.nodes.originalFlow() : null;
+        if (!Array.isArray(flow)) { return true; }
+        for (var i = 0; i < flow.length; i++) { if (flow[i] && flow[i].id === node.id) { return true; } }
+        return false;
+    }
+
+    function has(creds, name) {
+        return creds["has_" + name] === true || (typeof creds[name] === "string" && creds[name].trim() !== "");
+    }
+
+    /** true when credential `name` of `node` has a value, false when it has none, undefined while the runtime is asked. */
+    PN.hasCredential = function (node, name) {
+        var input = dialogInput(node, name);
+        if (input.length) { return String(input.val() || "").trim() !== ""; }
+        var c = node.credentials;
+        if (c && has(c, name)) { return true; }
+        if (c && (c["has_" + name] === false || c[name] === "")) { return false; }
+        if (!deployed(node)) { return false; }
+        var stored = storedCreds[node.id];
+        if (stored === "pending") { return undefined; }
+        if (stored) { return stored.unknown || has(stored, name); }
+        storedCreds[node.id] = "pending";
+        $.ajax({ url: "credentials/" + node.type + "/" + encodeURIComponent(node.id), dataType: "json" })
+            .then(function (data) { storedCreds[node.id] = data || {}; }, function () { storedCreds[node.id] = { unknown: true }; })
+            .always(function () {
+                try {
+                    var n = RED.nodes.node(node.id);
+                    if (n) { RED.editor.validateNode(n); RED.view.redraw(true); }
+                } catch (e) { /* the editor may be closing */ }
+            });
+        return undefined;
+    };
+
+    /**
+     * A `defaults` validator: `needs.call(node, value)` lists the credentials the node needs with this
+     * setting's value; each missing one is named by the message `<type>.error.required.<name>`.
+     */
+    PN.requireCredentials = function (needs) {
+        return function (v, opt) {
+            var node = this;
+            var missing = (needs.call(node, v) || []).filter(function (name) { return PN.hasCredential(node, name) === false; });
+            if (!missing.length) { return true; }
+            if (!opt) { return false; }
+            return missing.map(function (name) {
+                return typeof node._ === "function" ? node._(node.type + ".error.required." + name) : name;
+            }).join("; ");
+        };
+    };
+
+    /** A credential's own validator, for the dialog: required while `needed.call(node)` says so. */
+    PN.credentialNeeded = function (needed) {
+        return function (v) { return !needed.call(this) || String(v || "").trim() !== ""; };
+    };
+
     // ---------------------------------------------------------------- the preview panel
 
     function markError(editor, error) {
@@ -139,6 +226,87 @@
         } catch (e) { /* markers are a nicety */ }
     }
 
+    /**
+     * The preview panel under a field: a sample-event drop-down, a refresh button, a status line and an
+     * output box. Results wrap between words (a word is broken only when it cannot fit a line on its
+     * own); an error's excerpt keeps its lines (`white-space: pre`, scrolled sideways) so that the caret
+     * stays under the column it points at.
+     */
+    function makePanel(kind, eventType) {
+        var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", width: "70%", boxSizing: "border-box" });
+        // the drop-down keeps room for its longest option: it moves under its label when the dialog is narrow
+        var bar = $('<div class="pn-otterscript-bar">').css({ display: "flex", flexWrap: "wrap", gap: "4px 6px", alignItems: "center", fontSize: "0.9em" }).appendTo(panel);
+        $("<span>").text(kind === "template" ? t("renderWith", "Preview with sample:") : t("evaluateWith", "Evaluate with sample:"))
+            .css({ color: "var(--red-ui-secondary-text-color)", whiteSpace: "nowrap" }).appendTo(bar);
+        var select = $("<select>").css({ width: "auto", minWidth: "0", flex: "1 0 250px", height: "26px", padding: "0 4px" }).appendTo(bar);
+        EVENT_TYPES.forEach(function (e) { $("<option>").val(e[0]).text(e[1]).appendTo(select); });
+        select.val(eventType);
+        var refreshBtn = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-refresh"></i></button>')
+            .attr("title", t("refresh", "Refresh the preview")).appendTo(bar);
+        var status = $('<div class="pn-otterscript-status">').css({ marginTop: "3px", fontSize: "0.9em" }).appendTo(panel);
+        var output = $('<pre class="pn-otterscript-output">').css({
+            margin: "3px 0 0", padding: "4px 6px", maxHeight: "160px", overflow: "auto",
+            fontSize: "0.85em", background: "var(--red-ui-secondary-background, #f3f3f3)",
+            border: "1px solid var(--red-ui-secondary-border-color, #ddd)", borderRadius: "2px"
+        }).appendTo(panel);
+        return {
+            panel: panel, select: select, refreshBtn: refreshBtn,
+            error: function (err) {
+                status.empty().append($('<i class="fa fa-exclamation-triangle">').css({ marginRight: "4px" }))
+                    .append($("<span>").text(typeof err.line === "number" ? t("errorAt", "Error (line " + err.line + ", column " + err.column + ")", { line: err.line, column: err.column }) : t("error", "Error")))
+                    .css({ color: "var(--red-ui-text-color-error, #c00)" });
+                output.addClass("pn-otterscript-excerpt").css({ whiteSpace: "pre", wordBreak: "normal", overflowWrap: "normal" })
+                    .text(err.message + (err.excerpt ? "\n\n" + err.excerpt : ""));
+            },
+            ok: function (statusText, text) {
+                status.css({ color: "var(--red-ui-text-color-success, #3a3)" }).empty()
+                    .append($('<i class="fa fa-check">').css({ marginRight: "4px" }))
+                    .append($("<span>").text(statusText));
+                output.removeClass("pn-otterscript-excerpt").css({ whiteSpace: "pre-wrap", wordBreak: "normal", overflowWrap: "break-word" }).text(text);
+            }
+        };
+    }
+
+    function anchorOf(options, editor) {
+        var anchor = options.container ? $(options.container) : $("#node-input-" + (options.field || "") + "-editor");
+        if (!anchor.length && editor && editor.container) { anchor = $(editor.container); }
+        if (!anchor.length && editor && editor.getDomNode) { anchor = $(editor.getDomNode()); }
+        return anchor;
+    }
+
+    /**
+     * Runs `request()` (a promise of a preview answer) when asked, debounced by `schedule`, and hands the
+     * newest answer to `show`; stops once the panel left the page.
+     */
+    function previewLoop(panel, request, show) {
+        var timer = null;
+        var seq = 0;
+        var detached = false;
+        function refresh() {
+            // the dialog may have closed without detach(): stop once the panel left the page
+            if (!detached && !$.contains(document.documentElement, panel[0])) { detached = true; }
+            if (detached) { return; }
+            var mine = ++seq;
+            var pending;
+            try { pending = request(); } catch (e) { detached = true; return; }
+            pending.then(function (data) {
+                if (mine === seq && !detached) { show(data); }
+            });
+        }
+        return {
+            refresh: refresh,
+            schedule: function () {
+                if (timer) { clearTimeout(timer); }
+                timer = setTimeout(refresh, 400);
+            },
+            detach: function () {
+                detached = true;
+                if (timer) { clearTimeout(timer); }
+                panel.remove();
+            }
+        };
+    }
+
     PN.attachTemplateEditor = function (options) {
         options = options || {};
         var editor = options.editor;
@@ -149,84 +317,110 @@
         var field = options.field || "";
         var kind = options.kind === "predicate" ? "predicate" : "template";
         var defaultTemplate = options.defaultTemplate || (DEFAULTS[node.type] && DEFAULTS[node.type][field]) || null;
-        var eventType = options.eventType || lastEventType;
+        var ui = makePanel(kind, options.eventType || lastEventType);
+        var anchor = anchorOf(options, editor);
+        if (anchor.length) { ui.panel.insertAfter(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor); }
 
-        var anchor = options.container ? $(options.container) : $("#node-input-" + field + "-editor");
-        if (!anchor.length && editor.container) { anchor = $(editor.container); }
-        if (!anchor.length && editor.getDomNode) { anchor = $(editor.getDomNode()); }
-
-        var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", maxWidth: "calc(70% + 4px)" });
-        var bar = $('<div class="pn-otterscript-bar">').css({ display: "flex", gap: "6px", alignItems: "center", fontSize: "0.9em" }).appendTo(panel);
-        $("<span>").text(kind === "predicate" ? t("evaluateWith", "Evaluate with sample:") : t("renderWith", "Preview with sample:"))
-            .css({ color: "var(--red-ui-secondary-text-color)" }).appendTo(bar);
-        var select = $("<select>").css({ width: "auto", flex: "1 1 auto", height: "26px", padding: "0 4px" }).appendTo(bar);
-        EVENT_TYPES.forEach(function (e) { $("<option>").val(e[0]).text(e[1]).appendTo(select); });
-        select.val(eventType);
-        var refreshBtn = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-refresh"></i></button>')
-            .attr("title", t("refresh", "Refresh the preview")).appendTo(bar);
-        var status = $('<div class="pn-otterscript-status">').css({ marginTop: "3px", fontSize: "0.9em" }).appendTo(panel);
-        var output = $('<pre class="pn-otterscript-output">').css({
-            margin: "3px 0 0", padding: "4px 6px", maxHeight: "160px", overflow: "auto", whiteSpace: "pre-wrap", wordBreak: "break-all",
-            fontSize: "0.85em", background: "var(--red-ui-secondary-background, #f3f3f3)",
-            border: "1px solid var(--red-ui-secondary-border-color, #ddd)", borderRadius: "2px"
-        }).appendTo(panel);
-        if (anchor.length) { panel.insertAfter(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor); }
-
-        var timer = null;
-        var seq = 0;
-        var detached = false;
-
-        function show(data, source) {
+        var source = "";
+        function show(data) {
             var err = data && data.error;
             if (err) {
-                status.empty().append($('<i class="fa fa-exclamation-triangle">').css({ marginRight: "4px" }))
-                    .append($("<span>").text(typeof err.line === "number" ? t("errorAt", "Error (line " + err.line + ", column " + err.column + ")", { line: err.line, column: err.column }) : t("error", "Error")))
-                    .css({ color: "var(--red-ui-text-color-error, #c00)" });
-                output.text(err.message + (err.excerpt ? "\n\n" + err.excerpt : ""));
+                ui.error(err);
                 if (typeof err.line === "number") { markError(editor, err); }
                 return;
             }
             markError(editor, null);
-            status.css({ color: "var(--red-ui-text-color-success, #3a3)" }).empty()
-                .append($('<i class="fa fa-check">').css({ marginRight: "4px" }));
             if (kind === "predicate") {
-                status.append($("<span>").text(data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass")));
-                output.text(source.trim() === "" ? t("emptyPredicate", "(empty: always passes)") : String(data.result));
+                ui.ok(data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
+                    source.trim() === "" ? t("emptyPredicate", "(empty: always passes)") : String(data.result));
             } else {
-                status.append($("<span>").text(data.usedDefault ? t("defaultShown", "Empty: the default for this event type is used") : t("rendered", "Rendered")));
-                output.text(data.result === "" ? t("emptyResult", "(empty)") : data.result + (data.truncated ? "\n…" : ""));
+                ui.ok(data.usedDefault ? t("defaultShown", "Empty: the default for this event type is used") : t("rendered", "Rendered"),
+                    data.result === "" ? t("emptyResult", "(empty)") : data.result + (data.truncated ? "\n…" : ""));
             }
         }
-
-        function refresh() {
-            // the dialog may have closed without detach(): stop once the panel left the page
-            if (!detached && !$.contains(document.documentElement, panel[0])) { detached = true; }
-            if (detached) { return; }
-            var source;
-            try { source = editor.getValue(); } catch (e) { detached = true; return; }
-            var mine = ++seq;
-            lastEventType = select.val() || lastEventType;
-            PN.preview(kind, source, select.val(), defaultTemplate).then(function (data) {
-                if (mine === seq && !detached) { show(data, source); }
-            });
-        }
-        function schedule() {
-            if (timer) { clearTimeout(timer); }
-            timer = setTimeout(refresh, 400);
-        }
-        try { editor.on("change", schedule); } catch (e) { /* older editors: refresh button only */ }
-        select.on("change", refresh);
-        refreshBtn.on("click", refresh);
-        refresh();
+        var loop = previewLoop(ui.panel, function () {
+            source = editor.getValue();
+            lastEventType = ui.select.val() || lastEventType;
+            return PN.preview(kind, source, ui.select.val(), defaultTemplate);
+        }, show);
+        try { editor.on("change", loop.schedule); } catch (e) { /* older editors: refresh button only */ }
+        ui.select.on("change", loop.refresh);
+        ui.refreshBtn.on("click", loop.refresh);
+        loop.refresh();
 
         return {
-            refresh: refresh,
-            setEventType: function (code) { select.val(code); refresh(); },
-            detach: function () {
-                detached = true;
-                if (timer) { clearTimeout(timer); }
-                panel.remove();
-            }
+            refresh: loop.refresh,
+            setEventType: function (code) { ui.select.val(code); loop.refresh(); },
+            detach: loop.detach
         };
+    };
+
+    /** Evaluates a JSONata expression over a message with the editor's own jsonata (v1 sync, v2 a promise). */
+    function evaluateJsonata(expr, msg) {
+        return new Promise(function (resolve) {
+            if (typeof jsonata !== "function") { resolve({ error: { message: t("noJsonata", "JSONata is not available in this editor") } }); return; }
+            try {
+                // as Node-RED evaluates it: over the message, or over { msg } when the expression names msg
+                var legacy = /(^|[^a-zA-Z0-9_'".])msg([^a-zA-Z0-9_'"]|$)/.test(expr);
+                Promise.resolve(jsonata(expr).evaluate(legacy ? { msg: msg } : msg))
+                    .then(function (v) { resolve({ result: !!v }); }, function (e) { resolve({ error: { message: e.message || String(e) } }); });
+            } catch (e) { resolve({ error: { message: e.message || String(e) } }); }
+        });
+    }
+
+    /**
+     * The condition node's preview: evaluates what the node would run, the feed filter then the chosen
+     * mode with its own settings (not the expression field when another mode is chosen).
+     *
+     *     PN.attachConditionPreview({
+     *         container: "#node-input-outputs",   // the preview goes before this field's row
+     *         settings: function () { return { feeds, mode, packageName, packageVersion, minScore, minSeverity, expression, jsonata }; },
+     *         editor: expressionEditor,           // optional: marks an expression's error in it
+     *         eventType: "sca.new-vulnerability"
+     *     });
+     *     // .refresh() (call it when a setting changed: it is debounced with .schedule()), .detach()
+     */
+    PN.attachConditionPreview = function (options) {
+        options = options || {};
+        var ui = makePanel("condition", options.eventType || lastEventType);
+        ui.panel.addClass("pn-condition-preview");
+        var anchor = $(options.container);
+        if (anchor.length) { ui.panel.insertBefore(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor); }
+        var settings = {};
+        function show(data) {
+            var err = data && data.error;
+            var editor = options.editor;
+            if (err) {
+                ui.error(err);
+                if (editor) { markError(editor, settings.mode === "expression" && typeof err.line === "number" ? err : null); }
+                return;
+            }
+            if (editor) { markError(editor, null); }
+            var why = data.reason === "feed" ? t("feedBlocks", "Its feed does not pass the feed filter.") : "";
+            ui.ok(data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
+                (why ? why + "\n" : "") + (data.checked || ""));
+        }
+        var loop = previewLoop(ui.panel, function () {
+            settings = options.settings() || {};
+            var eventType = ui.select.val() || lastEventType;
+            lastEventType = eventType;
+            var body = {
+                kind: "condition", eventType: eventType,
+                condition: {
+                    feeds: settings.feeds, mode: settings.mode, packageName: settings.packageName, packageVersion: settings.packageVersion,
+                    minScore: settings.minScore, minSeverity: settings.minSeverity, expression: settings.expression
+                }
+            };
+            return post(body).then(function (data) {
+                if (!data || data.error || !data.msg || settings.mode !== "jsonata") { return data; }
+                return evaluateJsonata(String(settings.jsonata || ""), data.msg).then(function (j) {
+                    return j.error ? { error: j.error } : { result: j.result, reason: j.result ? "matched" : "condition", checked: data.checked };
+                });
+            });
+        }, show);
+        ui.select.on("change", loop.refresh);
+        ui.refreshBtn.on("click", loop.refresh);
+        loop.refresh();
+        return { refresh: loop.refresh, schedule: loop.schedule, detach: loop.detach };
     };
 }());

@@ -1,20 +1,44 @@
 /*
- * Editor helpers shared by the output nodes' edit dialogs (notifier-webhook, notifier-slack, notifier-teams):
- * template fields in Node-RED's code editor (with the OtterScript preview of otterscript-editor.js when it is
+ * Editor helpers shared by the output nodes' edit dialogs (notifier-webhook, notifier-slack, notifier-teams,
+ * notifier-email): template fields in Node-RED's code editor (one-line fields in a plain input) (with the OtterScript preview of otterscript-editor.js when it is
  * loaded), header-line validation that follows the runtime's rules, number ranges and URL hosts for labels.
  * Served by Node-RED at resources/@package-notifiers/node-red/output-editor.js; each node's .html loads it with
  * <script src="resources/@package-notifiers/node-red/output-editor.js"></script>.
  */
 (function () {
     "use strict";
+    /**
+     * A one-line template field (a subject, a card title) stays the plain text input core nodes use; this
+     * gives it the editor interface the preview and the dialog helpers call.
+     */
+    function lineEditor(input) {
+        return {
+            getValue: function () { return input.val() || ""; },
+            setValue: function (v) { input.val(v).trigger("change"); },
+            on: function (event, fn) { if (event === "change") { input.on("input change", fn); } },
+            resize: function () {},
+            destroy: function () { input.off("input change"); },
+            container: input[0]
+        };
+    }
+
     window.PackageNotifiersOutput = window.PackageNotifiersOutput || {
+        /**
+         * Template fields: each `<input type="hidden" id="node-input-F">` + `<div id="node-input-F-editor">` pair
+         * becomes a code editor; a visible `<input type="text" id="node-input-F">` (one-line fields) stays an
+         * input. Both get the OtterScript preview.
+         */
         openEditors: function (node, fields) {
             var editors = {};
             fields.forEach(function (f) {
-                var ed = RED.editor.createEditor({ id: "node-input-" + f + "-editor", mode: "text", value: $("#node-input-" + f).val() || "" });
+                var input = $("#node-input-" + f);
+                var ed = input.attr("type") === "text" ? lineEditor(input)
+                    : RED.editor.createEditor({ id: "node-input-" + f + "-editor", mode: "text", value: input.val() || "" });
                 var PN = window.PackageNotifiers;
                 if (PN && typeof PN.attachTemplateEditor === "function") {
-                    try { PN.attachTemplateEditor({ editor: ed, node: node, field: f }); } catch (e) { /* the plain editor still works */ }
+                    try {
+                        PN.attachTemplateEditor({ editor: ed, node: node, field: f, container: input.attr("type") === "text" ? input : undefined });
+                    } catch (e) { /* the plain editor still works */ }
                 }
                 editors[f] = ed;
             });
@@ -22,8 +46,9 @@
         },
         saveEditors: function (editors) {
             Object.keys(editors).forEach(function (f) {
-                $("#node-input-" + f).val(editors[f].getValue());
+                var value = editors[f].getValue();
                 editors[f].destroy();
+                $("#node-input-" + f).val(value);
             });
         },
         /** oneditsave / oneditcancel / oneditresize of a dialog whose editors openEditors put on node._pnEditors */
@@ -36,11 +61,11 @@
             delete node._pnEditors;
         },
         /** grows the editor of `field` into the room the dialog has left */
-        resizeDialog: function (node, field, size) {
+        resizeDialog: function (node, field, size, min) {
             var ed = $("#node-input-" + field + "-editor");
             var used = 0;
             $("#dialog-form>div").each(function () { if ($(this).is(":visible")) { used += $(this).outerHeight(true); } });
-            ed.css("height", Math.max(140, ed.height() + size.height - used) + "px");
+            ed.css("height", Math.max(min || 140, ed.height() + size.height - used) + "px");
             if (node._pnEditors && node._pnEditors[field]) { node._pnEditors[field].resize(); }
         },
         closeEditors: function (editors) {

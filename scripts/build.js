@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds what Node-RED loads: compiled JS under dist/, with each node's .html, locales/ and icons/
-// beside it (dist/nodes/). Runs as `prepare` after `npm install`, and from `npm start` / `npm test`.
+// beside it (dist/nodes/). Runs as `prepack` (npm pack, npm publish), and from `npm start` / `npm test`
+// (scripts/ensure.js) when dist/ is missing or older than the sources.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');

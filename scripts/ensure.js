@@ -1,6 +1,7 @@
 'use strict';
 // Makes a fresh clone usable: installs dependencies when node_modules is missing or older than
-// package-lock.json, and builds dist/ when it is missing or older than the sources.
+// package-lock.json, and builds dist/ when it is missing or older than the sources. Says what it does,
+// so the first `npm start` on a fresh clone is not a minute and a half of silence.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -16,6 +17,14 @@ function newestMtime(p) {
   return m;
 }
 
+function step(text) {
+  console.log(`[setup] ${text}`);
+}
+
+function seconds(since) {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
 function run(cmd, args) {
   console.log(`> ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
@@ -26,7 +35,11 @@ function ensureReady() {
   const marker = path.join(root, 'node_modules', '.package-lock.json');
   const lock = path.join(root, 'package-lock.json');
   if (!fs.existsSync(marker) || (fs.existsSync(lock) && fs.statSync(lock).mtimeMs > fs.statSync(marker).mtimeMs + 1000)) {
+    const since = Date.now();
+    step(`installing dependencies (${fs.existsSync(marker) ? 'package-lock.json changed' : 'first run'}; about a minute on a fresh clone)`);
+    step('an "EBADENGINE" warning about node-red@5 is expected on Node 20: it is the Node-RED 5 of `npm run test:nr5`, which runs it under Node 22');
     run('npm', [fs.existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+    step(`dependencies installed in ${seconds(since)}`);
   }
   const built = newestMtime(path.join(root, 'dist'));
   const sources = Math.max(
@@ -35,7 +48,12 @@ function ensureReady() {
     newestMtime(path.join(root, 'icons')),
     newestMtime(path.join(root, 'tsconfig.json')),
   );
-  if (!built || sources > built) require('./build').build();
+  if (!built || sources > built) {
+    const since = Date.now();
+    step(built ? 'sources changed: building dist/ (TypeScript and the editor files)' : 'building dist/ (TypeScript and the editor files)');
+    require('./build').build();
+    step(`built in ${seconds(since)}`);
+  }
 }
 
 module.exports = { ensureReady };

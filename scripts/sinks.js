@@ -1,12 +1,27 @@
 'use strict';
 // Local sinks for `npm start`: an SMTP catcher (smtp-server + mailparser) and an HTTP receiver that
 // answers as Slack (/slack/... -> 200 "ok"), as Teams Workflows (/teams/... -> 202) and as a plain
-// webhook endpoint (anything else -> 200 JSON), logging everything it gets. Loopback only.
+// webhook endpoint (anything else -> 200 JSON), logging everything it gets (each mail: from, to, subject
+// and its first lines of text). Loopback only.
 const http = require('node:http');
 
 function log(kind, text) {
   const at = new Date().toISOString().slice(11, 19);
   console.log(`[${at}] [sink:${kind}] ${text}`);
+}
+
+/** A received mail in a few lines: from, to, subject and the first lines of its text. */
+function mailSummary(mail, maxLines = 6) {
+  const text = (mail.text || (mail.html ? String(mail.html).replace(/<[^>]*>/g, ' ') : '')).replace(/\r\n?/g, '\n').trim();
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const shown = lines.slice(0, maxLines).map((l) => `    | ${l.length > 120 ? l.slice(0, 119) + '…' : l}`);
+  if (lines.length > maxLines) shown.push(`    | … (${lines.length - maxLines} more line${lines.length - maxLines === 1 ? '' : 's'})`);
+  return [
+    `mail to ${mail.to?.text ?? '?'}: "${mail.subject ?? ''}"`,
+    `    from: ${mail.from?.text ?? '?'}`,
+    ...(mail.cc?.text ? [`    cc: ${mail.cc.text}`] : []),
+    ...(shown.length ? shown : ['    | (no text)']),
+  ].join('\n');
 }
 
 function startHttpSink(port = 1881, host = '127.0.0.1') {
@@ -52,7 +67,7 @@ function startSmtpSink(port = 2525, host = '127.0.0.1') {
       simpleParser(stream)
         .then((mail) => {
           messages.push(mail);
-          log('smtp', `mail to ${mail.to?.text ?? '?'}: "${mail.subject ?? ''}"`);
+          log('smtp', mailSummary(mail));
           cb();
         })
         .catch(cb);
@@ -65,4 +80,4 @@ function startSmtpSink(port = 2525, host = '127.0.0.1') {
   });
 }
 
-module.exports = { startHttpSink, startSmtpSink };
+module.exports = { startHttpSink, startSmtpSink, mailSummary };

@@ -31,13 +31,19 @@ function demoCredentials(node, sinks) {
   }
 }
 
+function step(text) {
+  console.log(`[start] ${text}`);
+}
+
 async function main() {
   const { startHttpSink, startSmtpSink } = require('./sinks');
+  step('starting the local sinks (HTTP receiver, SMTP catcher)');
   const sinks = {
     http: await startHttpSink(Number(process.env.SINK_HTTP_PORT || 1881), HOST),
     smtp: await startSmtpSink(Number(process.env.SINK_SMTP_PORT || 2525), HOST),
   };
 
+  step(`starting Node-RED ${require('node-red/package.json').version} with the nodes of this working tree`);
   const RED = require('node-red');
   const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red'))] }));
   fs.mkdirSync(userDir, { recursive: true });
@@ -69,6 +75,7 @@ async function main() {
 
   const base = `http://${HOST}:${PORT}`;
   if (firstStart && fs.existsSync(DEMO)) {
+    step('first start: deploying the demo flow, pointed at the local sinks');
     const flow = JSON.parse(fs.readFileSync(DEMO, 'utf8'));
     const tab = { id: 'demo-tab', type: 'tab', label: 'Package notifiers demo' };
     const nodes = flow.map((n) => {

@@ -75,6 +75,9 @@ test('the sidebar lists a notifier after a dispatch, shows its records, redelive
   assert.match(detailText, /Authorization: <redacted>/);
   assert.match(detailText, /rejected: unknown project/);
   assert.ok(!detailText.includes('sidebar-secret'));
+  // words are not broken in the middle ("ECONNREF / USED"): only a word longer than the line is
+  const breaks = await first.evaluate((el) => [el.querySelector('.pn-history-details pre'), el.querySelector('.pn-history-error')].map((x) => getComputedStyle(x).wordBreak));
+  assert.deepEqual(breaks, ['normal', 'normal']);
   await screenshot(page, 'history-sidebar-record');
 
   // Redeliver: the receiver gets the event again, a new record (a redelivery) appears on top

@@ -71,6 +71,10 @@ test('npm start serves the editor with the demo flow; a posted event reaches the
     assert.ok(shown, 'the event shows in the debug sidebar');
     assert.match(String(shown.msg), /package\.promoted/);
     assert.ok(sinksSeen(), `every output delivered to the local sinks:\n${out.slice(-3000)}`);
+    // the SMTP catcher shows what was sent: from, to, subject and the first lines of the text
+    assert.match(out, /mail to team@example\.com: "[^"\n]+"\n\s+from: \S[^\n]*\n\s+\| \S/, `the mail's text is printed:\n${out.slice(-3000)}`);
+    // it said what it was doing before the banner
+    assert.match(out, /\[start\] starting the local sinks[\s\S]*\[start\] starting Node-RED [45]\.[\s\S]*\[start\] first start: deploying the demo flow[\s\S]*Try it/);
     // the history keeps each record once it is on disk, just after the delivery: wait for the fourth
     let delivered = 0;
     for (const stop = Date.now() + 10000; delivered < 4 && Date.now() < stop; await new Promise((r) => setTimeout(r, 50))) {

@@ -1,29 +1,31 @@
 'use strict';
 // Installs the `npm pack` tarball into an empty Node-RED user directory, as the Palette Manager
-// would, and starts Node-RED on it (4.1 under `npm test`, 5 under `npm run test:nr5`): the module
-// must load every type listed in package.json with no error, and its examples must be listed.
+// would, and starts Node-RED on it (4.1 under `npm test`, 5 under `npm run test:nr5`): the install
+// runs no script and prints no warning, the module must load every type listed in package.json with no
+// error, and its examples must be listed.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { ROOT, startRuntime, tmpDir } = require('../helpers/nr');
 
 const pkg = require(path.join(ROOT, 'package.json'));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // The machine's npm, as a user has it: under `npm test` the PATH starts with node_modules/.bin, where Node-RED
-// 5's bundled npm (a devDependency's) would answer instead and run the `prepare` build on pack, rewriting
+// 5's bundled npm (a devDependency's) would answer instead and run the `prepack` build on pack, rewriting
 // dist/ while other test files load it; npm's own npm_* settings are not handed down either.
 const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 npmEnv.PATH = (process.env.PATH || '')
   .split(path.delimiter)
   .filter((p) => !p.includes(`node_modules${path.sep}.bin`))
   .join(path.delimiter);
-Object.assign(npmEnv, { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_ignore_scripts: 'true' });
+Object.assign(npmEnv, { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' });
 
 let rt;
 let userDir;
 let tarball;
+let installOutput;
 test.before(() => {
   const out = tmpDir('pn-pack-');
   // --ignore-scripts: dist/ is already built by the test runner; pack only what `files` lists.
@@ -32,7 +34,11 @@ test.before(() => {
   tarball = { path: path.join(out, info.filename), files: info.files.map((f) => f.path) };
   userDir = tmpDir('pn-palette-');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-  execFileSync(npm, ['install', '--prefer-offline', '--omit=dev', '--no-package-lock', tarball.path], { cwd: userDir, env: npmEnv, stdio: 'pipe' });
+  // scripts are not ignored here: a user's install runs them, and npm 11 warns about any it would run
+  const install = spawnSync(npm, ['install', '--prefer-offline', '--omit=dev', '--no-package-lock', '--loglevel=warn', tarball.path], { cwd: userDir, env: npmEnv, encoding: 'utf8' });
+  installOutput = `${install.stdout}\n${install.stderr}`;
+  if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${installOutput}`);
+  tarball.manifest = JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', ...pkg.name.split('/'), 'package.json'), 'utf8'));
 });
 test.after(() => rt && rt.stop());
 
@@ -47,6 +53,14 @@ test('the tarball holds what a user needs and no tests or sources', () => {
   assert.ok(files.some((f) => f.startsWith('examples/')), 'examples packed');
   const unwanted = files.filter((f) => /^(test|src|bench|scripts|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'));
   assert.deepEqual(unwanted, []);
+});
+
+test('installing the tarball runs no script and warns about none (build on prepack, not prepare)', () => {
+  const scripts = tarball.manifest.scripts || {};
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(scripts[hook], undefined, `no ${hook} script in the published package`);
+  assert.ok(scripts.prepack, 'dist/ is built on prepack (npm pack, npm publish)');
+  assert.doesNotMatch(installOutput, /install-scripts|allowScripts|\bscripts?\b|prepare|EBADENGINE/i, `npm install output:\n${installOutput}`);
+  assert.doesNotMatch(installOutput, /npm (warn|WARN|ERR)/, `npm install output:\n${installOutput}`);
 });
 
 test('Node-RED loads every type of the installed module with no error and lists its examples', async () => {

@@ -73,6 +73,22 @@ async function deploy(page) {
   await done;
 }
 
+/** Adds a node of `type` with `props` to the active workspace and opens its edit dialog; returns its id. */
+async function addAndEdit(page, type, props = {}) {
+  const id = await page.evaluate(
+    ({ type, props }) => {
+      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: true, addFlow: false, touchImport: true });
+      const node = RED.nodes.filterNodes({ type }).pop();
+      RED.editor.edit(node);
+      return node.id;
+    },
+    { type, props },
+  );
+  await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 10000 });
+  await page.waitForTimeout(300);
+  return id;
+}
+
 async function screenshot(page, name) {
   fs.mkdirSync(OUTPUT, { recursive: true });
   const file = path.join(OUTPUT, `${name}.png`);
@@ -80,4 +96,4 @@ async function screenshot(page, name) {
   return file;
 }
 
-module.exports = { CHROMIUM, OUTPUT, chromiumMissing, launch, openEditor, importFlow, deploy, screenshot };
+module.exports = { CHROMIUM, OUTPUT, chromiumMissing, launch, openEditor, importFlow, deploy, addAndEdit, screenshot };

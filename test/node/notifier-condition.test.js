@@ -273,6 +273,31 @@ test.describe('OtterScript preview admin route', () => {
     assert.match(run.body.error.message, /Unknown variable \$CustomVar/);
   });
 
+  test('evaluates the condition node\'s settings as the node runs them: feed filter, then the chosen mode', async () => {
+    const ask = async (condition, eventType) =>
+      (await helper.request().post('/notifier-otterscript/preview').send({ kind: 'condition', condition, eventType }).expect(200)).body;
+    // the hidden expression does not count in another mode
+    assert.deepEqual(await ask({ mode: 'package', packageName: 'MyCorp.*', expression: '$Broken(' }, 'package.promoted'), {
+      result: true, reason: 'matched', checked: 'feed: internal-utils; package: MyCorp.CoolUtils; version: 3.2.0-pre.1',
+    });
+    assert.equal((await ask({ mode: 'package', packageName: 'Other.*' }, 'package.promoted')).result, false);
+    assert.deepEqual(await ask({ mode: 'score', minScore: '8' }, 'sca.new-vulnerability'), { result: false, reason: 'condition', checked: 'feed: (none); VulnerabilityScore: 7.5' });
+    assert.equal((await ask({ mode: 'score', minScore: 7 }, 'sca.new-vulnerability')).result, true);
+    assert.equal((await ask({ mode: 'severity', minSeverity: 'High' }, 'sca.new-vulnerability')).result, true);
+    assert.deepEqual(await ask({ mode: 'always', feeds: 'public-*' }, 'package.promoted'), { result: false, reason: 'feed', checked: 'feed: internal-utils' });
+    assert.equal((await ask({ mode: 'never' }, 'package.promoted')).result, false);
+    assert.equal((await ask({ mode: 'expression', expression: '$FeedName == internal-utils' }, 'package.promoted')).result, true);
+    // settings errors name the property; an expression's error has its position
+    assert.deepEqual((await ask({ mode: 'score', minScore: 'eleven' }, 'sca.new-vulnerability')).error.property, 'minScore');
+    assert.equal((await ask({ mode: 'expression', expression: 'ok &&' }, 'package.added')).error.phase, 'compile');
+    assert.equal(typeof (await ask({ mode: 'expression', expression: 'ok &&' }, 'package.added')).error.line, 'number');
+    // JSONata: the editor evaluates it over the sample message the route sends once the feed filter passed
+    const j = await ask({ mode: 'jsonata' }, 'package.promoted');
+    assert.equal(j.msg.event.type, 'package.promoted');
+    assert.equal(j.msg.payload.PackageId, 'MyCorp.CoolUtils');
+    assert.equal((await ask({ mode: 'jsonata', feeds: 'nope' }, 'package.promoted')).msg, undefined);
+  });
+
   test('an empty template with defaultTemplate previews the default', async () => {
     const res = await helper.request().post('/notifier-otterscript/preview')
       .send({ kind: 'template', source: '', eventType: 'package.promoted', defaultTemplate: 'webhook' }).expect(200);
@@ -282,7 +307,10 @@ test.describe('OtterScript preview admin route', () => {
 
   test('malformed requests get 400 naming what is wrong', async () => {
     const cases = [
-      [{ kind: 'other', source: 'x' }, /kind must be "template" or "predicate"/],
+      [{ kind: 'other', source: 'x' }, /kind must be "template", "predicate" or "condition"/],
+      [{ kind: 'condition', condition: 'mode=package' }, /condition must be an object/],
+      [{ kind: 'condition', condition: { mode: ['package'] } }, /condition\.mode must be text/],
+      [{ kind: 'condition', condition: { mode: 'always' }, eventType: 'package.exploded' }, /eventType must be one of/],
       [{ kind: 'template', source: 42 }, /source must be a string/],
       [{ kind: 'template', source: 'x', eventType: 'package.exploded' }, /eventType must be one of package\.added/],
       [{ kind: 'template', source: '', defaultTemplate: 'fax' }, /defaultTemplate must be one of/],

@@ -144,8 +144,12 @@ test.describe('ProGet documented predicates', () => {
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore,>=,7.5)', vuln()), true);
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore,>=,7.5)', { ...vuln(), VulnerabilityScore: '7.4' }), false);
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore,>=,7.5)', { ...vuln(), VulnerabilityScore: '10.0' }), true);
-    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == true', vuln()), false, '== is case-sensitive: True != true');
-    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == True', vuln()), true);
+    // Inedo's idiom (BuildMaster/Otter docs): booleans render as `true`/`false`, so `== true` holds
+    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == true', vuln()), true);
+    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == false', vuln()), false);
+    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == True', vuln()), false, '== stays case-sensitive');
+    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, <, $x) == true', { ...vuln(), x: '8' }), true, 'the general (not inlined) call too');
+    assert.equal(evaluatePredicate('$MatchesRegex($PackageId, ^MyCorp) == true', pkg()), true);
   });
 
   test('$MatchesRegex(…) && $MatchesRegex(…) as the Conditions tab generates it', () => {
@@ -198,17 +202,17 @@ test.describe('ProGet documented predicates', () => {
 
   test('$Compare parses numbers as .NET decimal.TryParse does', () => {
     const cmp = (a, op, b) => renderTemplate(`$Compare("${a}", ${op}, "${b}")`, {});
-    assert.equal(cmp('1.50', '=', '1.5'), 'True');
-    assert.equal(cmp(' 007 ', '=', '7'), 'True', 'surrounding spaces and leading zeros');
-    assert.equal(cmp('-2', '<', '1'), 'True');
-    assert.equal(cmp('-0', '=', '0'), 'True');
-    assert.equal(cmp('+1,000.5', '>', '999'), 'True', 'sign and thousands separators');
-    assert.equal(cmp('.5', '<', '0.6'), 'True');
-    assert.equal(cmp('79228162514264337593543950335', '>', '1'), 'True', 'decimal.MaxValue');
-    assert.equal(cmp('79228162514264337593543950336', '<', '8'), 'True', 'beyond decimal: compared as strings');
-    assert.equal(cmp('1e5', '>', '2'), 'False', 'no exponents: compared as strings');
-    assert.equal(cmp('10', '>', '9'), 'True');
-    assert.equal(cmp('10', '>', '9a'), 'False', 'a non-number side: strings');
+    assert.equal(cmp('1.50', '=', '1.5'), 'true');
+    assert.equal(cmp(' 007 ', '=', '7'), 'true', 'surrounding spaces and leading zeros');
+    assert.equal(cmp('-2', '<', '1'), 'true');
+    assert.equal(cmp('-0', '=', '0'), 'true');
+    assert.equal(cmp('+1,000.5', '>', '999'), 'true', 'sign and thousands separators');
+    assert.equal(cmp('.5', '<', '0.6'), 'true');
+    assert.equal(cmp('79228162514264337593543950335', '>', '1'), 'true', 'decimal.MaxValue');
+    assert.equal(cmp('79228162514264337593543950336', '<', '8'), 'true', 'beyond decimal: compared as strings');
+    assert.equal(cmp('1e5', '>', '2'), 'false', 'no exponents: compared as strings');
+    assert.equal(cmp('10', '>', '9'), 'true');
+    assert.equal(cmp('10', '>', '9a'), 'false', 'a non-number side: strings');
   });
 
   test('implicit operands may hold spaces; quoted operands keep them', () => {
@@ -458,9 +462,9 @@ test.describe('functions behave as their .NET implementations', () => {
     assert.equal(renderTemplate('$DateUtc() | $DateUtc(yyyy-MM-dd HH:mm:ss.fff) | $DateUtc(o) | $DateUtc(R)', {}, { now }),
       '2026-03-04T05:06:07 | 2026-03-04 05:06:07.089 | 2026-03-04T05:06:07.0890000Z | Wed, 04 Mar 2026 05:06:07 GMT');
     assert.match(renderTemplate('$Date()', {}, { now }), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
-    assert.equal(r('$IsVariableDefined(FeedName) $IsVariableDefined(Nope) $IsVariableDefined(FeedName, vector)', pkg()), 'True False False');
+    assert.equal(r('$IsVariableDefined(FeedName) $IsVariableDefined(Nope) $IsVariableDefined(FeedName, vector)', pkg()), 'true false false');
     assert.equal(evaluatePredicate('$IsVariableDefined(CustomVar) && $CustomVar == yes', pkg()), false, '&& short-circuits');
-    assert.equal(r('<% foreach %p in @AffectedPackages { %>$IsVariableDefined(p, map)<% } %>', vuln()), 'True');
+    assert.equal(r('<% foreach %p in @AffectedPackages { %>$IsVariableDefined(p, map)<% } %>', vuln()), 'true');
   });
 
   test('regex limits: long pattern, long text, nested quantifiers, invalid syntax', () => {
@@ -475,6 +479,56 @@ test.describe('functions behave as their .NET implementations', () => {
     throwsOtter(() => compilePredicate('$MatchesRegex($x, "(unclosed")'), /invalid regular expression/);
     throwsOtter(() => evaluatePredicate('$MatchesRegex($x, $p)', { x: 'a', p: '(a)\\1' }), /backreferences/, 1, 1);
     assert.equal(evaluatePredicate('$MatchesRegex($x, "(?i)^abc(de)?$")', { x: 'ABCDE' }), true);
+  });
+});
+
+test.describe('ProGet fidelity: names without parentheses, package properties, build issues', () => {
+  const now = () => new Date('2026-03-04T05:06:07.089Z');
+
+  test('a function named without parentheses is the function when no variable has that name', () => {
+    assert.equal(renderTemplate('$DateUtc', {}, { now }), '2026-03-04T05:06:07');
+    assert.equal(renderTemplate('at $DateUtc.', {}, { now }), 'at 2026-03-04T05:06:07.');
+    assert.equal(renderTemplate('$NewLine', {}), renderTemplate('$NewLine()', {}));
+    assert.equal(renderTemplate('$DateUtc', { DateUtc: 'a variable wins' }, { now }), 'a variable wins');
+    assert.equal(renderTemplate('<% foreach $d in @(x) { %>$DateUtc<% } %>', {}, { now }), '2026-03-04T05:06:07');
+    assert.equal(evaluatePredicate('$DateUtc != ""', {}), true);
+    // a function that needs arguments is not called without them; an unknown name stays an error
+    throwsOtter(() => renderTemplate('$ToJson', {}), /Unknown variable \$ToJson/);
+    throwsOtter(() => renderTemplate('$PackagId', pkg()), /Unknown variable \$PackagId; did you mean \$PackageId\?/);
+    // the sigil must fit what the function returns
+    throwsOtter(() => renderTemplate('@DateUtc', {}), /Unknown variable @DateUtc/);
+  });
+
+  test('$PackageProperty(name[, default]) reads the event\'s PackageProperties, else the default', () => {
+    const vars = { ...pkg(), PackageProperties: { _sourceTarget: 'release', Authors: 'MyCorp' } };
+    assert.equal(renderTemplate('$PackageProperty(_sourceTarget, unspecified)', vars), 'release');
+    assert.equal(renderTemplate('$PackageProperty(authors)', vars), 'MyCorp', 'property names are case-insensitive');
+    assert.equal(renderTemplate('$PackageProperty(license, unspecified)', vars), 'unspecified');
+    assert.equal(renderTemplate('$PackageProperty(_sourceTarget, unspecified)', pkg()), 'unspecified', 'no PackageProperties: the default');
+    assert.equal(renderTemplate('[$PackageProperty(x, "")]', pkg()), '[]');
+    throwsOtter(() => renderTemplate('$PackageProperty(license)', vars), /no property "license".*give a default/, 1, 1);
+    throwsOtter(() => renderTemplate('$PackageProperty(license)', pkg()), /no property "license" \(the event carries no PackageProperties\)/);
+    assert.equal(evaluatePredicate('$PackageProperty(_sourceTarget, none) == release', vars), true);
+  });
+
+  test('@BuildIssues(includeClosed): open issues, or all of them', () => {
+    const vars = {
+      ...build(),
+      BuildIssues: [
+        { Sequence: '1', Detail: 'open one' },
+        { Sequence: '2', Detail: 'closed one', Resolved: 'true' },
+        { Sequence: '3', Detail: 'reopened', Resolved: false },
+      ],
+    };
+    const seqs = (src) => renderTemplate(`<% foreach %i in ${src} { %>$(%i.Sequence)<% } %>`, vars);
+    assert.equal(seqs('@BuildIssues'), '123', 'the variable: what the event carries');
+    assert.equal(seqs('@BuildIssues()'), '13');
+    assert.equal(seqs('@BuildIssues(false)'), '13');
+    assert.equal(seqs('@BuildIssues(true)'), '123');
+    assert.equal(renderTemplate('$ListCount(@BuildIssues(false))', vars), '2');
+    throwsOtter(() => renderTemplate('$ListCount(@BuildIssues(maybe))', vars), /includeClosed must be true or false/);
+    throwsOtter(() => renderTemplate('$ListCount(@BuildIssues(true))', pkg()), /no build issues/);
+    throwsOtter(() => renderTemplate('$BuildIssues(true)', vars), /BuildIssues returns a list: call it as @BuildIssues/);
   });
 });
 

@@ -6,7 +6,7 @@
  * an unknown one is an error with a "did you mean" hint), value kinds, function arguments.
  */
 import type { CmpOp, Expr, Pred, PredicateAst, Sigil, TNode, TemplateAst } from './ast';
-import { type Dec, compareValues, parseDecimal } from './dotnet';
+import { type Dec, compareValues, parseDecimal, scriptBool } from './dotnet';
 import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
@@ -369,19 +369,30 @@ class Compiler {
         pos,
       );
     };
+    // ProGet: a name without parentheses is a variable first, else the function of that name
+    // (`$DateUtc`, as Inedo's reference writes it)
+    const fallback = this.functionFallback(sigil, name, pos);
+    const missing = fallback ?? unknown;
     if (sigil === '$') {
       return (ctx) => {
         const v = lookupVar(ctx, name, lname);
         if (typeof v === 'string') return v;
-        return v === undefined ? unknown(ctx) : wrongKind(v);
+        return v === undefined ? missing(ctx) : wrongKind(v);
       };
     }
     return (ctx) => {
       const v = lookupVar(ctx, name, lname);
-      if (v === undefined) return unknown(ctx);
+      if (v === undefined) return missing(ctx);
       if (kindOf(v) !== want) return wrongKind(v);
       return v;
     };
+  }
+
+  /** The call without arguments of the function `name`, when there is one that takes none and returns the sigil's kind. */
+  private functionFallback(sigil: Sigil, name: string, pos: number): Fn | undefined {
+    const fn = getFunction(name);
+    if (!fn || fn.params.some((p) => !p.optional) || (fn.returns !== 'any' && fn.returns !== SIGIL_KIND[sigil])) return undefined;
+    return this.call({ k: 'call', pos, sigil, name, args: [], end: pos + name.length + 1 });
   }
 
   private index(e: Extract<Expr, { k: 'index' }>): Fn {
@@ -518,7 +529,7 @@ class Compiler {
         const a = this.scalar(args[0]!);
         const c = b.value;
         const dec = parseDecimal(c) ?? null;
-        return (ctx) => (compareOp(o, compareValues(a(ctx), c, dec)) ? 'True' : 'False');
+        return (ctx) => scriptBool(compareOp(o, compareValues(a(ctx), c, dec)));
       }
       case 'MatchesRegex': {
         const p = args[1]!;
@@ -538,7 +549,7 @@ class Compiler {
           } catch (err) {
             site.fail(`$MatchesRegex: ${(err as Error).message}`);
           }
-          return re.test(t) ? 'True' : 'False';
+          return scriptBool(re.test(t));
         };
       }
       case 'RegexReplace':

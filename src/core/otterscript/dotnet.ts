@@ -122,8 +122,12 @@ export function parseBoolArg(s: string): boolean | undefined {
   return t === 'true' ? true : t === 'false' ? false : undefined;
 }
 
-export function dotnetBool(b: boolean): string {
-  return b ? 'True' : 'False';
+/**
+ * A boolean as OtterScript renders it: `true` / `false`. The functions return .NET booleans, but the
+ * engine's values are text in lower case, so Inedo's idiom `$Compare(…) == true` (a case-sensitive ==) holds.
+ */
+export function scriptBool(b: boolean): string {
+  return b ? 'true' : 'false';
 }
 
 // ---------------------------------------------------------------- encoders

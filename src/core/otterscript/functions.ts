@@ -3,7 +3,7 @@
  * (inedox-inedocore) where documented. Functions are looked up case-insensitively by name.
  * `$Eval` is deliberately absent: event data is never run as template code.
  */
-import { dotnetBool, compareValues, evaluateArithmetic, formatDate, formatNumber, htmlEncode, jsEncode, parseBoolArg, parseDecimal, parseIntArg, urlEncode, xmlEncode } from './dotnet';
+import { scriptBool, compareValues, evaluateArithmetic, formatDate, formatNumber, htmlEncode, jsEncode, parseBoolArg, parseDecimal, parseIntArg, urlEncode, xmlEncode } from './dotnet';
 import { JsonValueError, fromJson, toJson } from './json';
 import { RegexLimitError, checkInput, compileRegex } from './regex';
 import { type Ctx, type Kind, MAX_TEXT_LENGTH, type MapValue, type Value, isMap, kindName, kindOf, lookupVar, mapGet, mapSet, norm } from './values';
@@ -166,7 +166,7 @@ def({
       cmp = compareValues(str(a!), str(b!));
     } else if (mode === false) cmp = compareValues(str(a!), str(b!), null);
     else cmp = compareValues(str(a!), str(b!));
-    return dotnetBool(compareOp(o, cmp));
+    return scriptBool(compareOp(o, cmp));
   },
 });
 
@@ -178,7 +178,7 @@ def({
     regexCall(site, () => {
       const re = compileRegex(str(pattern!));
       checkInput(str(text!));
-      return dotnetBool(re.test(str(text!)));
+      return scriptBool(re.test(str(text!)));
     }),
 });
 
@@ -607,7 +607,7 @@ def({
   name: 'IsVariableDefined',
   returns: 'text',
   params: [T('name'), T('type', true)],
-  run: ([name, type], ctx, site) => dotnetBool(resolveByName(ctx, site, str(name!), typeArg(site, type)) !== undefined),
+  run: ([name, type], ctx, site) => scriptBool(resolveByName(ctx, site, str(name!), typeArg(site, type)) !== undefined),
 });
 
 def({
@@ -618,6 +618,57 @@ def({
     const v = resolveByName(ctx, site, str(name!), typeArg(site, type));
     if (v === undefined) return site.fail(`${site.sigil}GetVariableValue: variable "${short(str(name!))}" is not defined`);
     return v;
+  },
+});
+
+// ---------------------------------------------------------------- ProGet's event functions
+
+/** The event's variable `name` (any spelling), or undefined. */
+function eventVar(ctx: Ctx, name: string): Value | undefined {
+  return lookupVar(ctx, name, name.toLowerCase());
+}
+
+def({
+  // ProGet: any metadata property of the package; here from the event's `PackageProperties` map (when the
+  // sender puts one in the event), else the default; without a default a missing property is an error
+  name: 'PackageProperty',
+  returns: 'text',
+  params: [T('name'), T('defaultValue', true)],
+  run: ([name, fallback], ctx, site) => {
+    const props = eventVar(ctx, 'PackageProperties');
+    const v = props !== undefined && isMap(props) ? mapGet(props, str(name!).trim()) : undefined;
+    if (typeof v === 'string') return v;
+    if (v !== undefined) site.fail(`$PackageProperty: the property "${short(str(name!))}" is ${kindName(kindOf(v))}, not text`);
+    if (fallback !== undefined) return str(fallback);
+    return site.fail(
+      `$PackageProperty: the package has no property "${short(str(name!))}"` +
+        (props === undefined ? ' (the event carries no PackageProperties)' : '') +
+        '; give a default as the second argument',
+    );
+  },
+});
+
+/** An issue counts as closed when its `Resolved` (or `Closed`) is true. */
+function issueClosed(issue: Value): boolean {
+  if (!isMap(issue)) return false;
+  for (const key of ['Resolved', 'Closed']) {
+    const v = mapGet(issue, key);
+    if (typeof v === 'string' && v.trim().toLowerCase() === 'true') return true;
+  }
+  return false;
+}
+
+def({
+  // ProGet: `@BuildIssues(includeClosed)`; the event's @BuildIssues, without closed (resolved) issues unless asked
+  name: 'BuildIssues',
+  returns: 'list',
+  params: [T('includeClosed', true)],
+  run: ([includeClosed], ctx, site) => {
+    const issues = eventVar(ctx, 'BuildIssues');
+    if (!Array.isArray(issues)) {
+      return site.fail(issues === undefined ? '@BuildIssues: the event has no build issues (only Issues Opened on Build has them)' : `@BuildIssues: the event's BuildIssues is ${kindName(kindOf(norm(issues)))}, not a list`);
+    }
+    return boolArg(site, includeClosed, 'includeClosed') ? issues : issues.filter((i) => !issueClosed(norm(i)));
   },
 });
 

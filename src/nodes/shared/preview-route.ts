@@ -10,7 +10,16 @@
 // Request body: { kind: "template" | "predicate", source: string, eventType: string,
 //                 defaultTemplate?: "webhook" | "emailSubject" | "emailBody" | "slack" | "teamsTitle" | "teamsText" }
 // An empty template source with `defaultTemplate` previews that default of the event type.
-import { EVENT_CODES, isEventCode, sampleEvent } from '../../core/events';
+//
+// Or { kind: "condition", condition: { feeds, mode, packageName, packageVersion, minScore, minSeverity,
+// expression }, eventType }: the condition node's settings as the node runs them (feed filter, then the
+// chosen mode), answered `{ result, reason: "feed" | "condition" | "matched", checked }` where `checked`
+// names the values of the sample event that were tested. For mode `jsonata` (Node-RED's language, which
+// the editor evaluates itself) the answer carries the sample message as `msg` once the feed filter passed.
+import { ConditionConfigError, compileCondition, evaluateCondition, packageNamesOf } from '../../core/conditions';
+import type { ConditionConfig } from '../../core/conditions';
+import { EVENT_CODES, getVar, isEventCode, sampleEvent } from '../../core/events';
+import type { NotifierEvent } from '../../core/events';
 import { OtterScriptError, compilePredicate, compileTemplate, defaultTemplates } from '../../core/otterscript';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -33,10 +42,15 @@ interface PreviewBody {
   source?: unknown;
   eventType?: unknown;
   defaultTemplate?: unknown;
+  condition?: unknown;
 }
+
+type ConditionResult = { result: boolean; reason: 'feed' | 'condition' | 'matched'; checked: string; msg?: unknown };
 
 export type PreviewAnswer =
   | { status: 200; body: { result: string | boolean; truncated?: boolean; usedDefault?: boolean } }
+  | { status: 200; body: ConditionResult }
+  | { status: 200; body: { error: { message: string; property: string; phase: 'compile' } } }
   | { status: 200; body: { error: { message: string; line: number; column: number; excerpt: string; phase: 'compile' | 'run' } } }
   | { status: 400; body: { error: { message: string } } };
 
@@ -52,7 +66,8 @@ export function preview(body: PreviewBody | undefined): PreviewAnswer {
   const bad = (message: string): PreviewAnswer => ({ status: 400, body: { error: { message } } });
   if (!body || typeof body !== 'object') return bad('expected a JSON body { kind, source, eventType }');
   const { kind, source, eventType, defaultTemplate } = body;
-  if (kind !== 'template' && kind !== 'predicate') return bad('kind must be "template" or "predicate"');
+  if (kind === 'condition') return previewCondition(body);
+  if (kind !== 'template' && kind !== 'predicate') return bad('kind must be "template", "predicate" or "condition"');
   if (typeof source !== 'string') return bad('source must be a string');
   if (source.length > MAX_PREVIEW_SOURCE) return bad(`source is longer than ${MAX_PREVIEW_SOURCE / 1024} KiB`);
   const type = eventType === undefined || eventType === '' ? 'package.promoted' : eventType;
@@ -79,6 +94,64 @@ export function preview(body: PreviewBody | undefined): PreviewAnswer {
   } catch (err) {
     if (err instanceof OtterScriptError) {
       return { status: 200, body: { error: { message: err.message, line: err.line, column: err.column, excerpt: err.excerpt, phase } } };
+    }
+    return bad(`preview failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+const CONDITION_FIELDS = ['feeds', 'mode', 'packageName', 'packageVersion', 'minScore', 'minSeverity', 'expression'] as const;
+
+/** What the chosen mode looked at in the event, for the preview to show. */
+function checkedValues(mode: string, event: NotifierEvent): string {
+  const v = (name: string): string => {
+    const x = getVar(event.vars, name);
+    return typeof x === 'string' && x !== '' ? x : '(none)';
+  };
+  const feed = `feed: ${event.feed ?? '(none)'}`;
+  switch (mode) {
+    case 'package':
+      return `${feed}; package: ${packageNamesOf(event).join(', ') || '(none)'}; version: ${v('PackageVersion')}`;
+    case 'score':
+      return `${feed}; VulnerabilityScore: ${v('VulnerabilityScore')}`;
+    case 'severity':
+      return `${feed}; VulnerabilitySeverity: ${v('VulnerabilitySeverity')}`;
+    default:
+      return feed;
+  }
+}
+
+/** The condition node's settings evaluated as the node evaluates them, against a sample event. */
+function previewCondition(body: PreviewBody): PreviewAnswer {
+  const bad = (message: string): PreviewAnswer => ({ status: 400, body: { error: { message } } });
+  const raw = body.condition;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return bad('condition must be an object { feeds, mode, … }');
+  const config: Record<string, string> = {};
+  for (const key of CONDITION_FIELDS) {
+    const v = (raw as Record<string, unknown>)[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' && typeof v !== 'number') return bad(`condition.${key} must be text`);
+    if (String(v).length > MAX_PREVIEW_SOURCE) return bad(`condition.${key} is longer than ${MAX_PREVIEW_SOURCE / 1024} KiB`);
+    config[key] = String(v);
+  }
+  const type = body.eventType === undefined || body.eventType === '' ? 'package.promoted' : body.eventType;
+  if (typeof type !== 'string' || !isEventCode(type)) return bad(`eventType must be one of ${EVENT_CODES.join(', ')}`);
+  const event = sampleEvent(type);
+  let phase: 'compile' | 'run' = 'compile';
+  try {
+    const condition = compileCondition(config as ConditionConfig);
+    phase = 'run';
+    const checked = checkedValues(condition.mode, event);
+    const outcome = evaluateCondition(condition, event);
+    if (condition.mode === 'jsonata' && outcome.pass) {
+      return { status: 200, body: { result: true, reason: 'matched', checked, msg: { event, payload: event.vars, topic: event.type } } };
+    }
+    return { status: 200, body: { result: outcome.pass, reason: outcome.reason, checked } };
+  } catch (err) {
+    if (err instanceof OtterScriptError) {
+      return { status: 200, body: { error: { message: err.message, line: err.line, column: err.column, excerpt: err.excerpt, phase } } };
+    }
+    if (err instanceof ConditionConfigError) {
+      return { status: 200, body: { error: { message: err.message, property: err.property, phase: 'compile' } } };
     }
     return bad(`preview failed: ${(err as Error)?.message ?? String(err)}`);
   }
