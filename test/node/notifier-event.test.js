@@ -131,5 +131,5 @@ test('an endpoint without auth shows a ring status and warns at deploy; with a s
 
   // the editor's default for a new node (nodes/notifier-event.html)
   const html = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'nodes', 'notifier-event.html'), 'utf8');
-  assert.match(html, /auth: \{ value: "secret" \}/);
+  assert.match(html, /auth: \{ value: "secret"[,\s}]/);
 });
