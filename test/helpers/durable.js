@@ -39,8 +39,22 @@ async function postJson(url, body, headers = {}) {
   }
 }
 
-/** Every record the history keeps for `notifierId` (pages of 1,000). */
+/**
+ * Every record the history keeps for `notifierId` (pages of 1,000, newest first). Records kept while the pages are
+ * read shift the pages, so the read is repeated until two in a row agree.
+ */
 async function historyOf(adminUrl, notifierId) {
+  let last = await historyPages(adminUrl, notifierId);
+  for (let i = 0; i < 50; i++) {
+    const again = await historyPages(adminUrl, notifierId);
+    if (again.length === last.length && again.every((r, k) => r.id === last[k].id)) return again;
+    last = again;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+async function historyPages(adminUrl, notifierId) {
   const all = [];
   for (let offset = 0; ; offset += 1000) {
     const res = await fetch(`${adminUrl}/notifier-history/${encodeURIComponent(notifierId)}?offset=${offset}&limit=1000`);
