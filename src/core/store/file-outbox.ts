@@ -366,6 +366,7 @@ export class FileOutbox implements Outbox {
     this.segments = this.segments.filter((s) => s !== seg);
     this.budget.bytes -= seg.bytes;
     return this.writer.task(async () => {
+      await this.writer.release(seg.file, true);
       await fs.rm(seg.file, { force: true });
     });
   }
@@ -424,7 +425,7 @@ export class FileOutbox implements Outbox {
   async destroy(): Promise<void> {
     this.closed = true;
     await this.loading;
-    await this.writer.flush();
+    await this.writer.close();
     for (const s of this.segments) {
       this.budget.items -= s.pending;
       this.budget.bytes -= s.bytes;
@@ -440,7 +441,7 @@ export class FileOutbox implements Outbox {
     if (this.closed) return;
     this.closed = true;
     await this.loading?.catch(() => undefined);
-    await this.writer.flush();
+    await this.writer.close();
     for (const s of this.segments) {
       this.budget.items -= s.pending;
       this.budget.bytes -= s.bytes;

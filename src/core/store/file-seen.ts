@@ -81,11 +81,15 @@ export class FileSeenIds implements SeenIds {
     if (this.lines > 2 * this.ids.size + 1000) {
       this.lines = this.ids.size;
       const snapshot = [...this.ids].map(([i, t]) => JSON.stringify({ id: i, at: t }) + '\n').join('');
-      await this.writer.task(() => rewriteFile(this.file, snapshot));
+      await this.writer.task(async () => {
+        // the open append handle points at the file being replaced
+        await this.writer.release(this.file);
+        await rewriteFile(this.file, snapshot);
+      });
     }
   }
 
   async close(): Promise<void> {
-    await this.writer.flush();
+    await this.writer.close();
   }
 }

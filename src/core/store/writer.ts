@@ -16,6 +16,9 @@ type Op =
 
 /** Appends flushed together at most. */
 const MAX_BATCH = 8192;
+/** Append handles kept open per writer, and how long they stay open once it is idle. */
+const MAX_OPEN = 8;
+const IDLE_CLOSE_MS = 500;
 
 /**
  * Writes all of `text`: a write may take only part of it (a full disk answers a short write before it answers
@@ -60,6 +63,10 @@ export class AppendWriter {
   private readonly fresh = new Set<string>();
   /** files whose directory entry this writer has synced */
   private readonly known = new Set<string>();
+  /** open append handles, most recently used last (a burst writes to the same few files: no open/close per batch) */
+  private readonly handles = new Map<string, fs.FileHandle>();
+  /** closes the handles once the writer has been idle a while (nothing held open for a quiet node) */
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** The next append to `file` starts on a new line (its last line may be torn). */
   breakLine(file: string): void {
@@ -97,10 +104,23 @@ export class AppendWriter {
 
   private kick(): void {
     if (this.draining) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
       if (this.queue.length > 0) this.kick();
+      else if (this.handles.size > 0) {
+        this.idleTimer = setTimeout(() => {
+          this.idleTimer = undefined;
+          if (!this.draining && this.queue.length === 0) void this.task(() => this.releaseAll());
+        }, IDLE_CLOSE_MS);
+        this.idleTimer.unref?.();
+      }
     });
+  }
+
+  private async releaseAll(): Promise<void> {
+    for (const file of [...this.handles.keys()]) await this.release(file);
   }
 
   private async drain(): Promise<void> {
@@ -148,18 +168,56 @@ export class AppendWriter {
     }
   }
 
+  private async handle(file: string): Promise<fs.FileHandle> {
+    let fh = this.handles.get(file);
+    if (fh) {
+      this.handles.delete(file);
+      this.handles.set(file, fh);
+      return fh;
+    }
+    fh = await fs.open(file, 'a', FILE_MODE);
+    this.handles.set(file, fh);
+    if (this.handles.size > MAX_OPEN) {
+      const [oldest, old] = this.handles.entries().next().value as [string, fs.FileHandle];
+      this.handles.delete(oldest);
+      await old.close().catch(() => undefined);
+    }
+    return fh;
+  }
+
   private async write(file: string, text: string, sync: boolean): Promise<void> {
-    const fh = await fs.open(file, 'a', FILE_MODE);
     try {
+      const fh = await this.handle(file);
       await writeAll(fh, text);
       if (sync) await fh.datasync();
-    } finally {
-      await fh.close();
+    } catch (err) {
+      // open again next time (the file or its directory may have been removed or replaced)
+      await this.release(file, true);
+      throw err;
     }
     if (sync && !this.known.has(file)) {
       await syncDir(path.dirname(file));
       this.known.add(file);
     }
+  }
+
+  /**
+   * Closes the handle of `file` (before it is removed or replaced: `removing`). Call it from a task, after the writes
+   * to it.
+   */
+  async release(file: string, removing = false): Promise<void> {
+    const fh = this.handles.get(file);
+    this.handles.delete(file);
+    if (removing) this.known.delete(file);
+    await fh?.close().catch(() => undefined);
+  }
+
+  /** Waits for everything queued, then closes every handle. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    await this.releaseAll();
   }
 }
 
