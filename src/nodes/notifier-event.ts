@@ -99,12 +99,20 @@ function refuseCrossOrigin(req: IncomingMessage, res: ServerResponse): boolean {
  * Puts a middleware first in an express app (after express's own request setup): for the requests
  * `ours` picks, a cross-origin request is answered 403 and CORS headers set later are dropped.
  */
-function guardFirst(app: any, ours: (req: IncomingMessage & { originalUrl?: string }) => boolean): void {
+function guardFirst(
+  app: any,
+  ours: (req: IncomingMessage & { originalUrl?: string }) => boolean,
+  direct?: (req: IncomingMessage & { originalUrl?: string }) => ((req: IncomingMessage, res: ServerResponse) => void) | undefined,
+): void {
   const guard = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
     if (!ours(req)) return next();
     if (refuseCrossOrigin(req, res)) return;
     const setHeader = res.setHeader.bind(res);
     res.setHeader = ((name: string, value: any) => (/^access-control-/i.test(name) ? res : setHeader(name, value))) as typeof res.setHeader;
+    // the endpoint answers here, before the rest of the app's middleware (the admin API's body parser among them):
+    // the raw bytes stay for HMAC, and a burst does not pay the whole Express stack per event
+    const handler = direct?.(req);
+    if (handler) return handler(req, res);
     next();
   };
   app.use(guard);
@@ -113,6 +121,23 @@ function guardFirst(app: any, ours: (req: IncomingMessage & { originalUrl?: stri
   const layer = stack.pop();
   const init = stack.findIndex((l) => l?.name === 'expressInit');
   stack.splice(init + 1, 0, layer);
+}
+
+/**
+ * Whether event endpoints on the shared HTTP root answer before Node-RED's own middleware: yes, unless the settings
+ * put something in front of HTTP endpoints that must not be skipped (httpNodeAuth, httpNodeMiddleware).
+ */
+function directIntake(RED: any): boolean {
+  const s = RED.settings ?? {};
+  let auth: unknown;
+  let middleware: unknown;
+  try {
+    auth = s.httpNodeAuth;
+    middleware = s.httpNodeMiddleware;
+  } catch {
+    return false;
+  }
+  return !auth && !middleware;
 }
 
 function parseEvents(value: EventNodeConfig['events']): { codes: EventCode[]; unknown: string[] } {
@@ -145,8 +170,12 @@ export = function register(RED: RED): void {
       // Node-RED's editor API answers every request under httpAdminRoot with `Access-Control-Allow-Origin: *`
       // (and ends preflights there); httpNodeCors does the same on the HTTP node root when set. On our
       // paths, a request from another origin is refused before that, and no CORS header is ever sent.
+      // With httpNodeAuth or httpNodeMiddleware set, requests to HTTP endpoints must go through them: no direct answer.
+      const direct = directIntake(RED)
+        ? (req: IncomingMessage & { originalUrl?: string }) => state.endpoints.get(pathOf(req.originalUrl ?? req.url))?.handler
+        : undefined;
       for (const app of [RED.httpAdmin?.parent, RED.httpAdmin, RED.httpNode]) {
-        if (app && typeof app.use === 'function') guardFirst(app, (req) => state.endpoints.has(pathOf(req.originalUrl ?? req.url)));
+        if (app && typeof app.use === 'function') guardFirst(app, (req) => state.endpoints.has(pathOf(req.originalUrl ?? req.url)), direct);
       }
       for (const app of apps) {
         app.use((err: any, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (e?: unknown) => void) => {
@@ -425,7 +454,7 @@ export = function register(RED: RED): void {
           routePath = path;
           RED.httpNode.all(path, handler);
           const adminRoot = RED.settings.httpAdminRoot;
-          if (authMode === 'hmac' && adminRoot !== false && full.startsWith(pathOf(typeof adminRoot === 'string' ? adminRoot : '/'))) {
+          if (authMode === 'hmac' && !directIntake(RED) && adminRoot !== false && full.startsWith(pathOf(typeof adminRoot === 'string' ? adminRoot : '/'))) {
             node.warn(
               'notifier-event: HMAC needs the raw body, but Node-RED parses JSON bodies under httpAdminRoot, which covers this path. ' +
                 'Set a port on this node for signed intake (or move httpAdminRoot, e.g. to /admin).',

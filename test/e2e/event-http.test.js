@@ -159,14 +159,22 @@ test('HMAC intake on the node own port: a Standard Webhooks signature verifies, 
   assert.ok(!ids.includes('msg_b') && !ids.includes('msg_c') && !ids.includes('msg_d'));
 });
 
-test('the shared-port node with HMAC explains that it needs its own port', async () => {
+test('HMAC on the shared HTTP root: the endpoint answers before the admin API parses the body, so the signature over the raw bytes verifies', async () => {
   await rt.deploy([
     ...flows(),
-    { id: 'hmac-shared', z: 't1', type: 'notifier-event', path: '/proget/hmac', events: [], auth: 'hmac', credentials: { secret: SECRET }, wires: [[]] },
+    { id: 'hmac-shared', z: 't1', type: 'notifier-event', path: '/proget/hmac', events: [], auth: 'hmac', credentials: { secret: SECRET }, wires: [['dbg']] },
   ]);
-  const r = await post('/proget/hmac', SEED['package.promoted'], { headers: { 'x-hub-signature-256': 'sha256=00' } });
-  assert.equal(r.status, 401);
-  assert.match(r.json.details, /own port/);
+  // spacing that a parse and re-serialisation would lose: only the raw bytes verify
+  const raw = JSON.stringify(SEED['package.promoted'], null, 3);
+  const now = new Date();
+  const signed = (id) => ({ 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(SECRET).sign(id, now, raw) });
+  const ok = await post('/proget/hmac', undefined, { raw, headers: signed('msg_shared_1') });
+  assert.equal(ok.status, 202, ok.text);
+  const bad = await post('/proget/hmac', undefined, { raw: raw + ' ', headers: signed('msg_shared_2') });
+  assert.equal(bad.status, 401);
+  assert.equal(bad.json.error, 'bad signature');
+  const gh = await post('/proget/hmac', SEED['package.promoted'], { headers: { 'x-hub-signature-256': 'sha256=00' } });
+  assert.equal(gh.status, 401);
 });
 
 test('a redeploy without the node removes its route and frees its port', async () => {
