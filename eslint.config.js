@@ -1,0 +1,35 @@
+// ESLint (flat config): typescript-eslint's recommended rules for src/ (TypeScript, type-aware), ESLint's
+// recommended rules for the JavaScript around it: tests, scripts and benchmarks (CommonJS on Node) and the
+// editor scripts in resources/ (browser, ES5, with Node-RED's editor globals). Formatting is Prettier's
+// (eslint-config-prettier turns off the rules it owns). `npm run lint` runs both; `npm run format` writes.
+'use strict';
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+const globals = require('globals');
+const prettier = require('eslint-config-prettier');
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.dev/', 'test-output/', 'docs/'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  js.configs.recommended,
+  {
+    files: ['src/**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: __dirname },
+    },
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', ecmaVersion: 2023, globals: { ...globals.node } },
+  },
+  {
+    files: ['resources/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      ecmaVersion: 5,
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' },
+    },
+  },
+  prettier,
+);
