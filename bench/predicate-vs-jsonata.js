@@ -33,7 +33,7 @@ function nodeRedJsonata() {
       return require(path.join(dir, 'lib', 'jsonata.js'));
     } catch {}
   }
-  throw new Error('jsonata not found among node-red\'s dependencies');
+  throw new Error("jsonata not found among node-red's dependencies");
 }
 
 const PREDICATE = '$Compare($VulnerabilityScore,>=,7.5) && $FeedName == internal-utils';

@@ -27,8 +27,7 @@ function requireFromNodeRed(name) {
 }
 
 // The same JSON document as ProGet's default (every value a string).
-const MUSTACHE =
-  '{"package":"{{PackageId}}","version":"{{PackageVersion}}","event":"{{PackageEvent}}","user":"{{UserName}}","feed":"{{FeedName}}"}';
+const MUSTACHE = '{"package":"{{PackageId}}","version":"{{PackageVersion}}","event":"{{PackageEvent}}","user":"{{UserName}}","feed":"{{FeedName}}"}';
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -45,13 +45,19 @@ export function parseHeaderLines(text: string, property = 'headers'): HeaderLine
       throw new ConfigError(property, `${property} line ${line}: header names are literal and cannot use variables ("${name.slice(0, 60)}")`);
     }
     if (!TOKEN.test(name)) {
-      throw new ConfigError(property, `${property} line ${line}: "${name.slice(0, 60)}" is not a valid header name (letters, digits and !#%&'*+.^_\`|~- only)`);
+      throw new ConfigError(
+        property,
+        `${property} line ${line}: "${name.slice(0, 60)}" is not a valid header name (letters, digits and !#%&'*+.^_\`|~- only)`,
+      );
     }
     if (FRAMING.has(name.toLowerCase())) {
       throw new ConfigError(property, `${property} line ${line}: ${name} is set by the transport and cannot be given`);
     }
     if (/`[rn0]/i.test(value.replace(/``/g, ''))) {
-      throw new ConfigError(property, `${property} line ${line}: the escapes \`r and \`n would put a line break in header ${name} (header injection); refused`);
+      throw new ConfigError(
+        property,
+        `${property} line ${line}: the escapes \`r and \`n would put a line break in header ${name} (header injection); refused`,
+      );
     }
     const prev = seen.get(name.toLowerCase());
     if (prev !== undefined) {

@@ -189,7 +189,10 @@ export class Dispatcher {
     };
     let prepared: PreparedDispatch;
     try {
-      prepared = this.driver.prepare(event, { dispatchId: id, ...(options.redeliveryOf !== undefined ? { redeliveryOf: options.redeliveryOf } : {}) });
+      prepared = this.driver.prepare(event, {
+        dispatchId: id,
+        ...(options.redeliveryOf !== undefined ? { redeliveryOf: options.redeliveryOf } : {}),
+      });
     } catch (err) {
       return failedRecord(event, meta, prepareErrorOf(err), {}, this.redactor);
     }

@@ -54,7 +54,8 @@ export function canonicalAddress(address: string): string {
 }
 
 function addRule(list: net.BlockList, rule: string, setting: string): void {
-  if (typeof rule !== 'string' || !rule.trim()) throw new ConfigError(setting, `${setting}: each entry must be an address or CIDR text, got ${JSON.stringify(rule)}`);
+  if (typeof rule !== 'string' || !rule.trim())
+    throw new ConfigError(setting, `${setting}: each entry must be an address or CIDR text, got ${JSON.stringify(rule)}`);
   const [addr, bits, extra] = rule.trim().split('/');
   const address = canonicalAddress(addr ?? '');
   const type = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : undefined;
@@ -83,7 +84,8 @@ export class EgressPolicy {
   readonly lookup: (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
 
   constructor(settings: EgressSettings = {}) {
-    if (settings.deny !== undefined && !Array.isArray(settings.deny)) throw new ConfigError('notifierEgress.deny', 'notifierEgress.deny must be a list of CIDR ranges');
+    if (settings.deny !== undefined && !Array.isArray(settings.deny))
+      throw new ConfigError('notifierEgress.deny', 'notifierEgress.deny must be a list of CIDR ranges');
     this.deny = cidrList(DEFAULT_EGRESS_DENY, 'notifierEgress.deny');
     for (const r of settings.deny ?? []) addRule(this.deny, r, 'notifierEgress.deny');
     this.allow = cidrList(settings.allow, 'notifierEgress.allow');
@@ -175,7 +177,8 @@ export function proxyForUrl(url: URL, env: Env): string {
   if (!hostname) return '';
   const port = parseInt(url.port, 10) || DEFAULT_PORTS[proto] || 0;
   if (!shouldProxy(hostname, port, getEnv(env, 'npm_config_no_proxy') || getEnv(env, 'no_proxy'))) return '';
-  let proxy = getEnv(env, `npm_config_${proto}_proxy`) || getEnv(env, `${proto}_proxy`) || getEnv(env, 'npm_config_proxy') || getEnv(env, 'all_proxy');
+  let proxy =
+    getEnv(env, `npm_config_${proto}_proxy`) || getEnv(env, `${proto}_proxy`) || getEnv(env, 'npm_config_proxy') || getEnv(env, 'all_proxy');
   if (proxy && !proxy.includes('://')) proxy = `${proto}://${proxy}`;
   return proxy;
 }

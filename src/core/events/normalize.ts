@@ -14,9 +14,7 @@ export interface EventIssue {
 export class EventValidationError extends Error {
   readonly issues: EventIssue[];
   constructor(issues: EventIssue[]) {
-    super(
-      'Invalid event: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-    );
+    super('Invalid event: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
     this.name = 'EventValidationError';
     this.issues = issues;
   }
@@ -134,12 +132,15 @@ function inspectInput(root: Record<string, unknown>): void {
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_VALUE_DEPTH) throw new EventValidationError([{ path: path || '(root)', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
+    if (depth > MAX_VALUE_DEPTH)
+      throw new EventValidationError([{ path: path || '(root)', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
     const isList = Array.isArray(v);
     const keys = isList ? undefined : Object.keys(v);
     const n = isList ? v.length : keys!.length;
     if (depth > 0 && n > MAX_LIST_ITEMS) {
-      throw new EventLimitError([{ path, message: `has ${n} ${isList ? 'items' : 'keys'}, more than ${MAX_LIST_ITEMS} (the cap for one list or map)` }]);
+      throw new EventLimitError([
+        { path, message: `has ${n} ${isList ? 'items' : 'keys'}, more than ${MAX_LIST_ITEMS} (the cap for one list or map)` },
+      ]);
     }
     total += n;
     if (total > MAX_TOTAL_VALUES) {
@@ -272,11 +273,16 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     throw new EventValidationError([{ path: '', message: `expected a JSON object, got ${describe(input)}` }]);
   }
   const vars0 = input.vars;
-  for (const [o, path] of [[input, ''], [vars0, 'vars']] as const) {
+  for (const [o, path] of [
+    [input, ''],
+    [vars0, 'vars'],
+  ] as const) {
     if (!isPlainObject(o)) continue;
     const n = Object.keys(o).length;
     if (n > MAX_VARIABLES + 8) {
-      throw new EventLimitError([{ path, message: `has ${n} ${path ? 'variables' : 'fields'}, more than ${MAX_VARIABLES} variables (the cap for one event)` }]);
+      throw new EventLimitError([
+        { path, message: `has ${n} ${path ? 'variables' : 'fields'}, more than ${MAX_VARIABLES} variables (the cap for one event)` },
+      ]);
     }
   }
   inspectInput(input);
@@ -349,8 +355,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     paths.PackageId = paths.PackageName!;
   }
 
-  const schema: z.ZodType =
-    info.category === 'package' ? VARS_SCHEMAS.package : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
+  const schema: z.ZodType = info.category === 'package' ? VARS_SCHEMAS.package : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
   const parsed = schema.safeParse(vars);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -395,9 +400,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (code === 'sca.new-vulnerability') {
     const affected = out.AffectedPackages as Array<Record<string, Value>>;
     if (out.PackageId === undefined) {
-      out.PackageId = affected
-        .map((p) => String(p.Name).replace(/^[^:]*:/, ''))
-        .join(', ');
+      out.PackageId = affected.map((p) => String(p.Name).replace(/^[^:]*:/, '')).join(', ');
     }
     if (out.PackageVersion === undefined) out.PackageVersion = '';
     if (out.VulnerabilitySeverity === '') out.VulnerabilitySeverity = severityOfScore(out.VulnerabilityScore as string);

@@ -104,7 +104,7 @@ export function compareStrings(a: string, b: string): number {
 /** ProGet's `$Compare` rule: as numbers when both parse as decimals, else as strings. */
 export function compareValues(a: string, b: string, bDec?: Dec | null): number {
   const da = parseDecimal(a);
-  const db = bDec === undefined ? parseDecimal(b) : bDec ?? undefined;
+  const db = bDec === undefined ? parseDecimal(b) : (bDec ?? undefined);
   if (da && db) return compareDecimal(da, db);
   return compareStrings(a, b);
 }

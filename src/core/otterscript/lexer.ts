@@ -14,9 +14,7 @@ import { OtterScriptError } from './errors';
 /** Longest template or predicate source accepted. */
 export const MAX_SOURCE_LENGTH = 1024 * 1024;
 
-export type Segment =
-  | { k: 'text'; start: number; end: number }
-  | { k: 'tag'; start: number; end: number; innerStart: number; innerEnd: number };
+export type Segment = { k: 'text'; start: number; end: number } | { k: 'tag'; start: number; end: number; innerStart: number; innerEnd: number };
 
 const BACKTICK = 96; // `
 const LT = 60; // <

@@ -387,7 +387,7 @@ class Parser {
     // indexing chain (each index counts as a nesting level)
     let { expr, next } = res;
     let chain = 0;
-    for (;; chain++) {
+    for (; ; chain++) {
       if (chain > 0) this.enter(next);
       const ch = src.charCodeAt(next);
       if (next < end && ch === C.lbracket) {
