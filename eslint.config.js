@@ -24,11 +24,21 @@ module.exports = tseslint.config(
     languageOptions: { sourceType: 'commonjs', ecmaVersion: 2023, globals: { ...globals.node } },
   },
   {
+    // editor scripts: ES5 in the browser, with the globals of Node-RED's editor (RED, jQuery, jsonata) and Promise
     files: ['resources/**/*.js'],
     languageOptions: {
       sourceType: 'script',
       ecmaVersion: 5,
-      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' },
+      globals: { ...globals.browser, Promise: 'readonly', RED: 'readonly', $: 'readonly', jQuery: 'readonly', jsonata: 'readonly' },
+    },
+    // ES5 has no `catch {}` without a binding
+    rules: { 'no-unused-vars': ['error', { caughtErrors: 'none' }] },
+  },
+  {
+    // browser tests: the functions given to Playwright's page.evaluate/waitForFunction run in the editor's page
+    files: ['test/e2e/**/*.js', 'test/helpers/browser.js'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', getComputedStyle: 'readonly', RED: 'readonly', $: 'readonly' },
     },
   },
   prettier,

@@ -21,7 +21,9 @@ function requireFromNodeRed(name) {
     try {
       const dir = path.dirname(require.resolve(`${base}/package.json`, { paths: [ROOT] }));
       return require(require.resolve(name, { paths: [dir] }));
-    } catch {}
+    } catch {
+      // not in this Node-RED: try the next one
+    }
   }
   return require(require.resolve(name, { paths: [ROOT] }));
 }

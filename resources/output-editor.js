@@ -113,6 +113,7 @@
                 if (!raw.trim()) {
                     continue;
                 }
+                // eslint-disable-next-line no-control-regex -- control characters in a header line are refused on purpose (as the runtime does)
                 if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(raw)) {
                     return "line " + n + ": control characters are not allowed";
                 }
@@ -148,7 +149,7 @@
             return isFinite(n) && n >= min && n <= max && (fraction || Math.floor(n) === n);
         },
         host: function (url) {
-            var m = /^[a-z]+:\/\/([^\/?#]+)/i.exec(url || "");
+            var m = /^[a-z]+:\/\/([^/?#]+)/i.exec(url || "");
             var host = m ? m[1].replace(/^[^@]*@/, "") : url || "";
             return host.length > 30 ? host.slice(0, 29) + "…" : host;
         }

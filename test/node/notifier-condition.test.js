@@ -424,7 +424,7 @@ test.describe('OtterScript preview admin route', () => {
       auth: {
         needsPermission: (p) => {
           asked.push(p);
-          return (req, res, next) => res.status(401).json({});
+          return (req, res) => res.status(401).json({});
         },
       },
     });

@@ -6,7 +6,7 @@ const { Webhook } = require('standardwebhooks');
 const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
 const { progetExample } = require('../helpers/seed');
-const { sampleEvent, EVENT_TYPES, eventTypeInfo } = require('../../dist/core/events');
+const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 const { githubSignature } = require('../../dist/core/channels/webhook');
 
 const helper = testHelper();

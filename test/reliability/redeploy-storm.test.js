@@ -145,7 +145,7 @@ test(`redeploy storm: ${DEPLOYS} full deploys under load lose no accepted event 
   }
 
   // after the storm: one more deploy, then timers and sockets go back to the baseline
-  await rt.deploy(flows(rx.base, generation++));
+  await rt.deploy(flows(rx.base, generation));
   let now = activeResources();
   const settled = () => {
     now = activeResources();

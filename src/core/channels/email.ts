@@ -108,6 +108,7 @@ export function htmlToText(html: string): string {
 export function subjectLine(text: string): string {
   const one = text
     .replace(/\s*[\r\n]+\s*/g, ' ')
+    // eslint-disable-next-line no-control-regex -- strips control characters from the subject on purpose
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
     .trim();
   if (one.length <= MAX_SUBJECT_CHARS) return one;

@@ -375,6 +375,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (shape.id !== undefined && typeof shape.id !== 'string' && options.id === undefined) {
     issues.push({ path: 'id', message: `must be a string, got ${describe(shape.id)}` });
   }
+  // eslint-disable-next-line no-control-regex -- control characters in an event id are refused on purpose
   if (id !== undefined && (id.length === 0 || id.length > 200 || /[\u0000-\u001f\u007f]/.test(id))) {
     issues.push({ path: 'id', message: 'must be 1 to 200 characters with no control characters' });
     id = undefined;

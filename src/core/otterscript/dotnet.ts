@@ -185,6 +185,7 @@ export function xmlEncode(s: string): string {
 
 /** `HttpUtility.JavaScriptStringEncode` (no surrounding quotes). */
 export function jsEncode(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are the ones JavaScriptStringEncode escapes
   if (!/[\u0000-\u001f"\\'<>&\u0085\u2028\u2029]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
