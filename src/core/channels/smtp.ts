@@ -306,7 +306,7 @@ export class SmtpClient {
     this.timeouts = { ...DEFAULT_SMTP_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) };
     this.label = smtpLabel(settings);
     this.key = `${settings.security === 'tls' ? 'smtps' : 'smtp'}://${this.label}`;
-    this.factory = options.createTransport ?? ((o) => createTransport(o as Parameters<typeof createTransport>[0]) as unknown as SmtpTransportLike);
+    this.factory = options.createTransport ?? ((o) => createTransport(o));
   }
 
   /** the sender, as the From header shows it */

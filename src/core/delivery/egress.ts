@@ -70,8 +70,9 @@ function addRule(list: net.BlockList, rule: string, setting: string): void {
 function cidrList(rules: readonly string[] | undefined, setting: string): net.BlockList {
   const list = new net.BlockList();
   if (rules === undefined) return list;
+  const items: readonly string[] = rules; // Array.isArray below would widen rules to any[]
   if (!Array.isArray(rules)) throw new ConfigError(setting, `${setting} must be a list of CIDR ranges`);
-  for (const r of rules) addRule(list, r, setting);
+  for (const r of items) addRule(list, r, setting);
   return list;
 }
 
@@ -84,10 +85,11 @@ export class EgressPolicy {
   readonly lookup: (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
 
   constructor(settings: EgressSettings = {}) {
+    const deny: readonly string[] = settings.deny ?? []; // Array.isArray below would widen settings.deny to any[]
     if (settings.deny !== undefined && !Array.isArray(settings.deny))
       throw new ConfigError('notifierEgress.deny', 'notifierEgress.deny must be a list of CIDR ranges');
     this.deny = cidrList(DEFAULT_EGRESS_DENY, 'notifierEgress.deny');
-    for (const r of settings.deny ?? []) addRule(this.deny, r, 'notifierEgress.deny');
+    for (const r of deny) addRule(this.deny, r, 'notifierEgress.deny');
     this.allow = cidrList(settings.allow, 'notifierEgress.allow');
     this.lookup = (hostname, options, callback) => {
       dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {

@@ -307,7 +307,7 @@ export class DeliveryEngine {
         resolve();
         return;
       }
-      let graceTimer: TimerHandle | undefined;
+      let graceTimer: TimerHandle; // unknown: undefined until the grace timer is set
       const finish = () => {
         if (graceTimer !== undefined) this.clock.clearTimeout(graceTimer);
         this.idleWaiters.delete(finish);
@@ -448,6 +448,7 @@ export class DeliveryEngine {
     try {
       p = Promise.resolve(job.spec.attempt({ attempt, signal: controller.signal, timeoutMs: job.policy.timeoutMs, now: started }));
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what attempt() threw, as it is
       p = Promise.reject(err);
     }
     const classify = job.spec.classifyError ?? classifyThrown;

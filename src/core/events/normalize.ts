@@ -54,7 +54,8 @@ function deepFreeze(root: object): void {
   while (stack.length) {
     const o = stack.pop()!;
     Object.freeze(o);
-    for (const v of Array.isArray(o) ? o : Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) stack.push(v);
+    for (const v of Array.isArray(o) ? (o as unknown[]) : (Object.values(o) as unknown[]))
+      if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) stack.push(v);
   }
 }
 
@@ -401,7 +402,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (code === 'sca.new-vulnerability') {
     const affected = out.AffectedPackages as Array<Record<string, Value>>;
     if (out.PackageId === undefined) {
-      out.PackageId = affected.map((p) => String(p.Name).replace(/^[^:]*:/, '')).join(', ');
+      out.PackageId = affected.map((p) => String(p.Name as string).replace(/^[^:]*:/, '')).join(', ');
     }
     if (out.PackageVersion === undefined) out.PackageVersion = '';
     if (out.VulnerabilitySeverity === '') out.VulnerabilitySeverity = severityOfScore(out.VulnerabilityScore as string);

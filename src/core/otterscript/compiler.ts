@@ -329,7 +329,7 @@ class Compiler {
       case 'list': {
         const items = e.items.map((x) => this.expr(x));
         return (ctx) => {
-          const out: Value[] = new Array(items.length);
+          const out = new Array<Value>(items.length);
           for (let i = 0; i < items.length; i++) out[i] = items[i]!(ctx);
           return out;
         };
@@ -477,7 +477,7 @@ class Compiler {
     const pos = e.pos;
     // the work of a call: 1, the size of its arguments (before the call) and of its result (after)
     const f: Fn = (ctx) => {
-      const args: Value[] = new Array(argFns.length);
+      const args = new Array<Value>(argFns.length);
       let units = 1;
       for (let i = 0; i < argFns.length; i++) units += sizeOf((args[i] = argFns[i]!(ctx)));
       charge(ctx, units, src, pos);

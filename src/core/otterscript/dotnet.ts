@@ -38,7 +38,7 @@ export function parseDecimal(s: string): Dec | undefined {
   }
   // integer part: digits and (after the first digit) commas
   const intStart = i;
-  let int = '';
+  let int: string;
   let commas = false;
   while (i < end) {
     const c = s.charCodeAt(i);

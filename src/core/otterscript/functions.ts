@@ -40,7 +40,7 @@ export interface FnDef {
   params: ReadonlyArray<{ name: string; kind: ArgKind; optional?: boolean }>;
   /** Kind of every further argument (variadic functions). */
   rest?: { name: string; kind: ArgKind };
-  run(args: Value[], ctx: Ctx, site: CallSite): Value;
+  run: (args: Value[], ctx: Ctx, site: CallSite) => Value;
 }
 
 const FUNCTIONS = new Map<string, FnDef>();
@@ -93,7 +93,7 @@ function regexCall<T>(site: CallSite, fn: () => T): T {
 }
 
 function listOfText(site: CallSite, list: Value[], what: string): string[] {
-  const out: string[] = new Array(list.length);
+  const out = new Array<string>(list.length);
   for (let i = 0; i < list.length; i++) {
     const v = norm(list[i]);
     if (typeof v !== 'string') site.fail(`${site.sigil}${site.name}: item ${i} of ${what} is ${kindName(kindOf(v))}, not text`);

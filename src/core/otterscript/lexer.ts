@@ -60,8 +60,8 @@ export function segmentTemplate(src: string): Segment[] {
   }
 
   // Standalone tags: the line holds only whitespace and this one tag.
-  const cutBefore: number[] = new Array(tags.length);
-  const cutAfter: number[] = new Array(tags.length);
+  const cutBefore = new Array<number>(tags.length);
+  const cutAfter = new Array<number>(tags.length);
   for (let t = 0; t < tags.length; t++) {
     const tag = tags[t]!;
     cutBefore[t] = tag.start;
