@@ -18,6 +18,10 @@ module.exports = tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: __dirname },
     },
+    rules: {
+      // `const node = this` in a node's constructor is Node-RED's idiom (the handlers close over the node)
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
+    },
   },
   {
     files: ['**/*.js'],
