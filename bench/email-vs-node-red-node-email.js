@@ -19,8 +19,31 @@ async function run(options = {}) {
   try {
     await rt.deploy([
       { id: 'tab', type: 'tab', label: 'email bench' },
-      { id: 'smtp', type: 'notifier-smtp', name: 'local smtp', host: '127.0.0.1', port: String(smtp.port), security: 'none', authType: 'none', from: 'ProGet <proget@corp.local>', rejectUnauthorized: false },
-      { id: 'em', type: 'notifier-email', z: 'tab', name: 'bench email', smtp: 'smtp', to: 'devteam@corp.local', cc: '', bcc: '', subject: '', body: '', html: false, wires: [[]] },
+      {
+        id: 'smtp',
+        type: 'notifier-smtp',
+        name: 'local smtp',
+        host: '127.0.0.1',
+        port: String(smtp.port),
+        security: 'none',
+        authType: 'none',
+        from: 'ProGet <proget@corp.local>',
+        rejectUnauthorized: false,
+      },
+      {
+        id: 'em',
+        type: 'notifier-email',
+        z: 'tab',
+        name: 'bench email',
+        smtp: 'smtp',
+        to: 'devteam@corp.local',
+        cc: '',
+        bcc: '',
+        subject: '',
+        body: '',
+        html: false,
+        wires: [[]],
+      },
       {
         id: 'peer',
         type: 'e-mail',
@@ -37,7 +60,13 @@ async function run(options = {}) {
     ]);
     const measure = async (which, n) => {
       const before = smtp.count;
-      const r = await rt.call('feed', { nodeId: which === 'ours' ? 'em' : 'peer', count: n, window, kind: which === 'ours' ? 'event' : 'mail', timeoutMs: 120000 });
+      const r = await rt.call('feed', {
+        nodeId: which === 'ours' ? 'em' : 'peer',
+        count: n,
+        window,
+        kind: which === 'ours' ? 'event' : 'mail',
+        timeoutMs: 120000,
+      });
       // the server counts a message when its DATA ends; done() may come a moment before the last ones
       const end = Date.now() + 10000;
       while (smtp.count - before < n && Date.now() < end) await new Promise((res) => setTimeout(res, 5));

@@ -54,7 +54,14 @@ async function sampled(fn) {
 
 function makeRecordFactory(sampleEvent) {
   const events = ['package.added', 'package.promoted', 'sca.new-vulnerability', 'sca.build-issues-opened'].map((c) => sampleEvent(c));
-  const body = JSON.stringify({ package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: 'Added', user: 'API', feed: 'internal-utils', padding: 'x'.repeat(300) });
+  const body = JSON.stringify({
+    package: 'MyCorp.CoolUtils',
+    version: '3.2.0-pre.1',
+    event: 'Added',
+    user: 'API',
+    feed: 'internal-utils',
+    padding: 'x'.repeat(300),
+  });
   return (i, notifiers) => {
     const n = i % notifiers;
     const event = { ...events[i % events.length], id: `evt-${i}` };
@@ -73,7 +80,12 @@ function makeRecordFactory(sampleEvent) {
         attempts: i % 7 ? 1 : 3,
         startedAt: new Date(1767225600000 + i).toISOString(),
         durationMs: 10 + (i % 50),
-        request: { method: 'POST', url: `https://hooks.example.com/n/${n}`, headers: { 'Content-Type': 'application/json', 'webhook-id': `msg_${i}`, 'webhook-signature': 'v1,abc' }, body },
+        request: {
+          method: 'POST',
+          url: `https://hooks.example.com/n/${n}`,
+          headers: { 'Content-Type': 'application/json', 'webhook-id': `msg_${i}`, 'webhook-signature': 'v1,abc' },
+          body,
+        },
         response: { status: i % 7 ? 200 : 503, body: i % 7 ? 'ok' : 'Service Unavailable' },
         ...(i % 7 ? {} : { error: { code: 'http_503', message: 'HTTP 503 Service Unavailable', permanent: false } }),
       },
@@ -159,12 +171,26 @@ async function run(options = {}) {
         `live heap at most ${round(maxLiveHeap / MB)} MB (after GC, every 10,000 records), heap held after ${round(heapHeld / MB)} MB; ` +
         `journal ${round(journalBytes / MB)} MB on disk, ${stats.journalLines.toLocaleString('en-US')} lines, ${stats.compactions} compactions`,
     );
-    detail(`  peer (all records in an array): ${peerCount.toLocaleString('en-US')} records, peak heap ${round(peer.peakHeap / MB)} MB, heap held ${round(peerHeapHeld / MB)} MB`);
+    detail(
+      `  peer (all records in an array): ${peerCount.toLocaleString('en-US')} records, peak heap ${round(peer.peakHeap / MB)} MB, heap held ${round(peerHeapHeld / MB)} MB`,
+    );
     if (typeof global.gc !== 'function') detail('  (run with --expose-gc for exact heap figures)');
 
     return [
-      { name: 'history-memory-records', ours: stats.recordsInMemory, peer: peerCount, unit: 'records in memory', ratio: round(peerCount / stats.recordsInMemory, 3) },
-      { name: 'history-memory-heap', ours: round(heapHeld / MB), peer: round(peerHeapHeld / MB), unit: 'MB heap held', ratio: round(peerHeapHeld / Math.max(heapHeld, 1), 3) },
+      {
+        name: 'history-memory-records',
+        ours: stats.recordsInMemory,
+        peer: peerCount,
+        unit: 'records in memory',
+        ratio: round(peerCount / stats.recordsInMemory, 3),
+      },
+      {
+        name: 'history-memory-heap',
+        ours: round(heapHeld / MB),
+        peer: round(peerHeapHeld / MB),
+        unit: 'MB heap held',
+        ratio: round(peerHeapHeld / Math.max(heapHeld, 1), 3),
+      },
     ];
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -20,9 +20,23 @@ async function post(url, count, senders) {
   let next = 0;
   const one = (i) =>
     new Promise((resolve) => {
-      const body = JSON.stringify({ event: 'Added', id: `burst-${i}`, PackageId: 'bench.pkg', PackageVersion: `1.0.${i}`, FeedName: 'internal-bench', UserName: 'bench' });
+      const body = JSON.stringify({
+        event: 'Added',
+        id: `burst-${i}`,
+        PackageId: 'bench.pkg',
+        PackageVersion: `1.0.${i}`,
+        FeedName: 'internal-bench',
+        UserName: 'bench',
+      });
       const req = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode));
@@ -53,7 +67,21 @@ async function run(options = {}) {
     await rt.deploy([
       { id: 'tab', type: 'tab', label: 'burst' },
       { id: 'ev', type: 'notifier-event', z: 'tab', name: 'events', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
-      { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'receiver 2000/s', url: sink.url('/slow'), method: 'POST', headers: '', content: '', signing: 'none', timeout: '10', retries: '4', rate: '0', wires: [['hist']] },
+      {
+        id: 'wh',
+        type: 'notifier-webhook',
+        z: 'tab',
+        name: 'receiver 2000/s',
+        url: sink.url('/slow'),
+        method: 'POST',
+        headers: '',
+        content: '',
+        signing: 'none',
+        timeout: '10',
+        retries: '4',
+        rate: '0',
+        wires: [['hist']],
+      },
       { id: 'hist', type: 'notifier-history', z: 'tab', name: 'history', limit: 50, wires: [[]] },
     ]);
     await new Promise((r) => setTimeout(r, 500));
@@ -77,11 +105,21 @@ async function run(options = {}) {
     w = await rt.call('watchStop');
     const totalMs = nowMs() - t0;
     const peak = w.peakRss;
-    detail(`  memory-burst: ${count} events from ${senders} senders, receiver ${delayMs} ms per answer (4 at a time); answers ${JSON.stringify(statuses)} in ${round(postedMs / 1000)} s`);
-    detail(`  memory-burst: at the last answer ${atEnd.delivered} delivered; all done in ${round(totalMs / 1000)} s: delivered ${w.delivered}, failed ${JSON.stringify(w.failed)}, sink got ${sink.count}`);
+    detail(
+      `  memory-burst: ${count} events from ${senders} senders, receiver ${delayMs} ms per answer (4 at a time); answers ${JSON.stringify(statuses)} in ${round(postedMs / 1000)} s`,
+    );
+    detail(
+      `  memory-burst: at the last answer ${atEnd.delivered} delivered; all done in ${round(totalMs / 1000)} s: delivered ${w.delivered}, failed ${JSON.stringify(w.failed)}, sink got ${sink.count}`,
+    );
     detail(`  memory-burst: idle RSS ${round(idle.rss / MB)} MB, peak RSS ${round(peak / MB)} MB`);
     if (w.delivered !== count) detail(`  memory-burst: WARNING ${count - w.delivered} events not delivered`);
-    const out = result('memory-burst', peak / MB, idle.rss / MB, `MB peak RSS, ${count} events from ${senders} senders vs a 2,000/s receiver (peer: idle runtime; ratio = idle/peak)`, idle.rss / peak);
+    const out = result(
+      'memory-burst',
+      peak / MB,
+      idle.rss / MB,
+      `MB peak RSS, ${count} events from ${senders} senders vs a 2,000/s receiver (peer: idle runtime; ratio = idle/peak)`,
+      idle.rss / peak,
+    );
     out.counts = { statuses, delivered: w.delivered, failed: w.failed, seconds: round(totalMs / 1000) };
     return out;
   } finally {

@@ -12,7 +12,21 @@ const { tmpDir } = require('../test/helpers/nr');
 
 const flows = (url) => [
   { id: 'tab', type: 'tab', label: 'outbox' },
-  { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'backlog', url, method: 'POST', headers: '', content: '', signing: 'none', timeout: '30', retries: '4', rate: '0', wires: [['hist']] },
+  {
+    id: 'wh',
+    type: 'notifier-webhook',
+    z: 'tab',
+    name: 'backlog',
+    url,
+    method: 'POST',
+    headers: '',
+    content: '',
+    signing: 'none',
+    timeout: '30',
+    retries: '4',
+    rate: '0',
+    wires: [['hist']],
+  },
   { id: 'hist', type: 'notifier-history', z: 'tab', name: 'history', limit: 50, wires: [[]] },
 ];
 
@@ -62,8 +76,16 @@ async function run(options = {}) {
     const startedMs = nowMs() - t0;
     await until(() => bodies.size >= count, 300000);
     const restartMs = nowMs() - t0;
-    detail(`  outbox-restart: ${count} dispatches; without a crash ${round(plainMs)} ms; after SIGKILL ${round(restartMs)} ms from the restart (runtime start ${round(startedMs)} ms), ${bodies.size} delivered, sink got ${sink.count} requests in all`);
-    return result('outbox-restart', restartMs, plainMs, `ms until ${count} delivered: after SIGKILL and restart (ours) vs without a crash (peer); ratio = peer/ours`, plainMs / restartMs);
+    detail(
+      `  outbox-restart: ${count} dispatches; without a crash ${round(plainMs)} ms; after SIGKILL ${round(restartMs)} ms from the restart (runtime start ${round(startedMs)} ms), ${bodies.size} delivered, sink got ${sink.count} requests in all`,
+    );
+    return result(
+      'outbox-restart',
+      restartMs,
+      plainMs,
+      `ms until ${count} delivered: after SIGKILL and restart (ours) vs without a crash (peer); ratio = peer/ours`,
+      plainMs / restartMs,
+    );
   } finally {
     await rt?.stop();
     await sink.close();

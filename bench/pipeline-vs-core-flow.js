@@ -18,14 +18,61 @@ function flows(sinkUrl) {
   return [
     { id: 'tab-ours', type: 'tab', label: 'ours' },
     { id: 'ev', type: 'notifier-event', z: 'tab-ours', name: 'events', path: '/bench/ours', events: [], auth: 'none', wires: [['cond']] },
-    { id: 'cond', type: 'notifier-condition', z: 'tab-ours', name: 'internal bench packages', feeds: 'internal-*', mode: 'package', packageName: 'bench.*', packageVersion: '', outputs: 1, wires: [['wh']] },
-    { id: 'wh', type: 'notifier-webhook', z: 'tab-ours', name: 'bench webhook', url: sinkUrl + '/ours', method: 'POST', headers: '', content: '', signing: 'none', timeout: '10', retries: '4', rate: '0', wires: [['hist']] },
+    {
+      id: 'cond',
+      type: 'notifier-condition',
+      z: 'tab-ours',
+      name: 'internal bench packages',
+      feeds: 'internal-*',
+      mode: 'package',
+      packageName: 'bench.*',
+      packageVersion: '',
+      outputs: 1,
+      wires: [['wh']],
+    },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab-ours',
+      name: 'bench webhook',
+      url: sinkUrl + '/ours',
+      method: 'POST',
+      headers: '',
+      content: '',
+      signing: 'none',
+      timeout: '10',
+      retries: '4',
+      rate: '0',
+      wires: [['hist']],
+    },
     { id: 'hist', type: 'notifier-history', z: 'tab-ours', name: 'history', limit: 50, wires: [[]] },
 
     { id: 'tab-core', type: 'tab', label: 'core' },
     { id: 'in', type: 'http in', z: 'tab-core', url: '/bench/core', method: 'post', upload: false, swaggerDoc: '', wires: [['sw1']] },
-    { id: 'sw1', type: 'switch', z: 'tab-core', property: 'payload.FeedName', propertyType: 'msg', rules: [{ t: 'regex', v: '^internal-.*$', vt: 'str', case: true }], checkall: 'true', repair: false, outputs: 1, wires: [['sw2']] },
-    { id: 'sw2', type: 'switch', z: 'tab-core', property: 'payload.PackageId', propertyType: 'msg', rules: [{ t: 'regex', v: '^bench\\..*$', vt: 'str', case: true }], checkall: 'true', repair: false, outputs: 1, wires: [['tpl']] },
+    {
+      id: 'sw1',
+      type: 'switch',
+      z: 'tab-core',
+      property: 'payload.FeedName',
+      propertyType: 'msg',
+      rules: [{ t: 'regex', v: '^internal-.*$', vt: 'str', case: true }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      wires: [['sw2']],
+    },
+    {
+      id: 'sw2',
+      type: 'switch',
+      z: 'tab-core',
+      property: 'payload.PackageId',
+      propertyType: 'msg',
+      rules: [{ t: 'regex', v: '^bench\\..*$', vt: 'str', case: true }],
+      checkall: 'true',
+      repair: false,
+      outputs: 1,
+      wires: [['tpl']],
+    },
     {
       id: 'tpl',
       type: 'template',
@@ -34,7 +81,8 @@ function flows(sinkUrl) {
       fieldType: 'msg',
       format: 'handlebars',
       syntax: 'mustache',
-      template: '{"package":"{{{payload.PackageId}}}","version":"{{{payload.PackageVersion}}}","event":"{{{payload.event}}}","user":"{{{payload.UserName}}}","feed":"{{{payload.FeedName}}}"}',
+      template:
+        '{"package":"{{{payload.PackageId}}}","version":"{{{payload.PackageVersion}}}","event":"{{{payload.event}}}","user":"{{{payload.UserName}}}","feed":"{{{payload.FeedName}}}"}',
       output: 'str',
       wires: [['req']],
     },
@@ -91,7 +139,14 @@ async function run(options = {}) {
       new Promise((resolve, reject) => {
         const data = JSON.stringify(body);
         const req = http.request(
-          { host: target.hostname, port: target.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+          {
+            host: target.hostname,
+            port: target.port,
+            path,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode));
@@ -123,7 +178,14 @@ async function run(options = {}) {
                 resolve(at);
               });
             });
-            const status = await post(`/bench/${which}`, { event: 'Added', id: `${which}-${version}`, PackageId: 'bench.pkg', PackageVersion: version, FeedName: 'internal-bench', UserName: 'bench' });
+            const status = await post(`/bench/${which}`, {
+              event: 'Added',
+              id: `${which}-${version}`,
+              PackageId: 'bench.pkg',
+              PackageVersion: version,
+              FeedName: 'internal-bench',
+              UserName: 'bench',
+            });
             statuses[status] = (statuses[status] || 0) + 1;
             const at = await arrived;
             latencies.push(at - start);
@@ -171,7 +233,11 @@ async function run(options = {}) {
         ` core ${round(med(c, 'rate'))} ev/s, p50 ${round(med(c, 'p50'))} ms, p99 ${round(med(c, 'p99'))} ms, ${round(med(c, 'cpuUs'))} µs CPU/event (Node-RED process)`,
     );
     const r = result('pipeline-vs-core-flow', med(o, 'rate'), med(c, 'rate'), `events/s end to end (${workers} in flight)`, median(ratios));
-    r.latency = { ours: { p50: round(med(o, 'p50')), p99: round(med(o, 'p99')) }, peer: { p50: round(med(c, 'p50')), p99: round(med(c, 'p99')) }, unit: 'ms' };
+    r.latency = {
+      ours: { p50: round(med(o, 'p50')), p99: round(med(o, 'p99')) },
+      peer: { p50: round(med(c, 'p50')), p99: round(med(c, 'p99')) },
+      unit: 'ms',
+    };
     r.cpuPerEvent = { ours: round(med(o, 'cpuUs')), peer: round(med(c, 'cpuUs')), unit: 'µs of the Node-RED process' };
     return r;
   } finally {

@@ -28,12 +28,16 @@ function nodeRedJsonata() {
     }
     try {
       return require(require.resolve('jsonata', { paths: [dir] }));
-    } catch {}
+    } catch {
+      // not at the top of this package: try its lib/ below
+    }
     try {
       return require(path.join(dir, 'lib', 'jsonata.js'));
-    } catch {}
+    } catch {
+      // not in this Node-RED either: try the next one
+    }
   }
-  throw new Error('jsonata not found among node-red\'s dependencies');
+  throw new Error("jsonata not found among node-red's dependencies");
 }
 
 const PREDICATE = '$Compare($VulnerabilityScore,>=,7.5) && $FeedName == internal-utils';

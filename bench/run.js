@@ -40,10 +40,14 @@ const BENCHES = [
 
 function runOne(bench) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'lib', 'run-one.js'), path.join(__dirname, bench.file), JSON.stringify(options)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', path.join(__dirname, 'lib', 'run-one.js'), path.join(__dirname, bench.file), JSON.stringify(options)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const results = [];
     let buf = '';
     child.stdout.setEncoding('utf8');

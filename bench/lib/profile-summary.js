@@ -32,7 +32,7 @@ function moduleOf(url) {
 }
 
 function summarize(file, { top = 30, grep } = {}) {
-  const { p, byId, self, total, parent } = load(file);
+  const { byId, self, total, parent } = load(file);
   const fn = new Map();
   const mod = new Map();
   for (const [id, t] of self) {

@@ -40,12 +40,24 @@ function eventFor(prefix, n) {
 function messageFor(kind, prefix, n) {
   if (kind === 'payload') {
     // raw input for notifier-event
-    return { payload: { event: 'Added', id: `${prefix}-${n}`, PackageId: 'bench.pkg', PackageVersion: `1.0.${n}`, FeedName: 'internal-bench', UserName: 'bench' } };
+    return {
+      payload: {
+        event: 'Added',
+        id: `${prefix}-${n}`,
+        PackageId: 'bench.pkg',
+        PackageVersion: `1.0.${n}`,
+        FeedName: 'internal-bench',
+        UserName: 'bench',
+      },
+    };
   }
   if (kind === 'mail') {
     // what node-red-node-email's e-mail node sends: msg.topic (subject), msg.payload (text body)
     const ev = eventFor(prefix, n);
-    return { topic: `${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName}`, payload: `Package ${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName} by ${ev.vars.UserName}.` };
+    return {
+      topic: `${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName}`,
+      payload: `Package ${ev.vars.PackageId} ${ev.vars.PackageVersion} was added to ${ev.vars.FeedName} by ${ev.vars.UserName}.`,
+    };
   }
   const event = eventFor(prefix, n);
   if (kind === 'body') {
@@ -84,7 +96,14 @@ function feed({ nodeId, count, window = 64, kind = 'event', prefix = 'f', timeou
     }
     completions.set(nodeId, ({ msg, error }) => {
       completed++;
-      const key = msg && msg.dispatch ? (msg.dispatch.outcome === 'delivered' ? 'delivered' : `failed:${msg.dispatch.error && msg.dispatch.error.code}`) : error ? 'error' : 'done';
+      const key =
+        msg && msg.dispatch
+          ? msg.dispatch.outcome === 'delivered'
+            ? 'delivered'
+            : `failed:${msg.dispatch.error && msg.dispatch.error.code}`
+          : error
+            ? 'error'
+            : 'done';
       outcomes[key] = (outcomes[key] || 0) + 1;
       if (completed >= count) return finish(false);
       pump();
@@ -109,7 +128,14 @@ async function raw({ url, count, concurrency = 4, body, headers = {} }) {
   const one = () =>
     new Promise((resolve) => {
       const req = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -171,7 +197,13 @@ function burst({ nodeId, sinkId, count, batch = 1000, prefix = 'b', idleMs = 300
       }
     });
     let sent = 0;
-    const snapshot = () => ({ delivered: counts.delivered, failed: { ...counts.failed }, pending: count - recorded, rss: process.memoryUsage().rss, atMs: Math.round(nowMs() - t0) });
+    const snapshot = () => ({
+      delivered: counts.delivered,
+      failed: { ...counts.failed },
+      pending: count - recorded,
+      rss: process.memoryUsage().rss,
+      atMs: Math.round(nowMs() - t0),
+    });
     function step() {
       const end = Math.min(count, sent + batch);
       for (; sent < end; sent++) node.receive(messageFor('payload', prefix, sent));
@@ -272,7 +304,12 @@ process.on('message', async (m) => {
 });
 
 (async () => {
-  rt = await startRuntime({ nodesDir: nodesDirs(), settings: options.settings || {}, logLevel: options.logLevel || 'off', ...(options.userDir ? { userDir: options.userDir } : {}) });
+  rt = await startRuntime({
+    nodesDir: nodesDirs(),
+    settings: options.settings || {},
+    logLevel: options.logLevel || 'off',
+    ...(options.userDir ? { userDir: options.userDir } : {}),
+  });
   rt.RED.hooks.add('onComplete.pnbench', (ev) => {
     const fn = completions.get(ev.node.id);
     if (fn) fn(ev);

@@ -29,7 +29,21 @@ async function compareWebhook(options, spec) {
   try {
     await rt.deploy([
       { id: 'tab', type: 'tab', label: 'bench' },
-      { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'bench webhook', url: sink.url('/ours'), method: 'POST', headers: '', content: '', signing: 'none', timeout: '10', retries: '4', rate: '0', wires: [[]] },
+      {
+        id: 'wh',
+        type: 'notifier-webhook',
+        z: 'tab',
+        name: 'bench webhook',
+        url: sink.url('/ours'),
+        method: 'POST',
+        headers: '',
+        content: '',
+        signing: 'none',
+        timeout: '10',
+        retries: '4',
+        rate: '0',
+        wires: [[]],
+      },
       ...spec.peerNodes(sink),
     ]);
     const cpu = { ours: [], peer: [] };
@@ -63,7 +77,9 @@ async function compareWebhook(options, spec) {
       ratios.push(a / b);
       detail(`  ${spec.name} round ${i + 1}: ours ${round(a)}/s, ${spec.peerLabel} ${round(b)}/s, ratio ${round(a / b, 3)}`);
     }
-    detail(`  ${spec.name}: CPU per delivery (Node-RED process): ours ${round(median(cpu.ours))} µs, ${spec.peerLabel} ${round(median(cpu.peer))} µs`);
+    detail(
+      `  ${spec.name}: CPU per delivery (Node-RED process): ours ${round(median(cpu.ours))} µs, ${spec.peerLabel} ${round(median(cpu.peer))} µs`,
+    );
     const r = result(spec.name, median(o), median(p), spec.unit, median(ratios));
     r.cpuPerDelivery = { ours: round(median(cpu.ours)), peer: round(median(cpu.peer)), unit: 'µs' };
     return r;

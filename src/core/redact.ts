@@ -18,7 +18,8 @@ export const MAX_RESPONSE_BODY_BYTES = 4 * 1024;
 /** Known secrets shorter than this are not searched for in free text (they would blank out ordinary words). */
 export const MIN_SECRET_LENGTH = 4;
 
-const SENSITIVE_QUERY = /^(sig|signature|token|access_token|id_token|refresh_token|auth|authorization|key|apikey|api_key|api-key|code|secret|client_secret|password|passwd|pwd|pass|private_token|x-api-key|sv_sig)$/i;
+const SENSITIVE_QUERY =
+  /^(sig|signature|token|access_token|id_token|refresh_token|auth|authorization|key|apikey|api_key|api-key|code|secret|client_secret|password|passwd|pwd|pass|private_token|x-api-key|sv_sig)$/i;
 
 const SENSITIVE_HEADER =
   /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth-token|webhook-signature|x-hub-signature|x-hub-signature-256|x-signature|x-webhook-signature)$|authorization|cookie|token|secret|passw|signature|api-?key|credential|session/i;

@@ -8,10 +8,9 @@ import type { NotifierEvent } from '../core/events';
 import { OtterScriptError } from '../core/otterscript';
 import { registerPreviewRoute } from './shared/preview-route';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { JSONataExpression, Node, NodeMessage, NodeRED as RED, NodeSend } from './shared/node-red';
 type Done = (err?: Error) => void;
-type Send = (msg: unknown) => void;
+type Send = NodeSend;
 
 interface ConditionNodeConfig {
   id: string;
@@ -39,13 +38,13 @@ function configProblem(err: unknown): string {
 export = function register(RED: RED): void {
   registerPreviewRoute(RED);
 
-  function NotifierConditionNode(this: any, config: ConditionNodeConfig) {
+  function NotifierConditionNode(this: Node, config: ConditionNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const outputs = Number(config.outputs) === 2 ? 2 : 1;
     const counts = { passed: 0, blocked: 0, errors: 0 };
     let condition: CompiledCondition | undefined;
-    let jsonataExpr: any;
+    let jsonataExpr: JSONataExpression | undefined;
     let invalid: string | undefined;
 
     try {
@@ -89,7 +88,7 @@ export = function register(RED: RED): void {
     }
     if (!invalid) node.status({ fill: 'grey', shape: 'ring', text: condition!.label.length > 30 ? condition!.label.slice(0, 29) + '…' : condition!.label });
 
-    function route(msg: any, pass: boolean, send: Send, done: Done): void {
+    function route(msg: NodeMessage, pass: boolean, send: Send, done: Done): void {
       if (pass) {
         counts.passed++;
         send(outputs === 2 ? [msg, null] : msg);
@@ -112,7 +111,7 @@ export = function register(RED: RED): void {
       done(e);
     }
 
-    node.on('input', (msg: any, send: Send, done: Done) => {
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       try {
         if (invalid || !condition) {
           done(new Error(`notifier-condition: not evaluated, the configuration is invalid: ${invalid}`));
@@ -129,8 +128,9 @@ export = function register(RED: RED): void {
           return;
         }
         if (condition.mode === 'jsonata') {
-          RED.util.evaluateJSONataExpression(jsonataExpr, msg, (err: unknown, value: unknown) => {
+          RED.util.evaluateJSONataExpression(jsonataExpr!, msg, (err: unknown, value: unknown) => {
             try {
+              // eslint-disable-next-line @typescript-eslint/no-base-to-string -- JSONata's errors are objects with a message; anything else as String() renders it
               if (err) fail(new Error(`notifier-condition: JSONata expression failed: ${(err as Error)?.message ?? String(err)}`), done);
               else route(msg, Boolean(value), send, done);
             } catch (e) {

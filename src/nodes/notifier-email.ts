@@ -8,11 +8,11 @@ import { ConfigError } from '../core/delivery';
 import { compileTemplate, defaultTemplates } from '../core/otterscript';
 import { registerOutputNode } from './shared/output-node';
 import type { SmtpConfigNode } from './notifier-smtp';
+import type { NodeRED } from './shared/node-red';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const kit: TemplateKit = { compile: compileTemplate, defaults: defaultTemplates };
 
-export default function notifierEmail(RED: any): void {
+export default function notifierEmail(RED: NodeRED): void {
   registerOutputNode(RED, {
     type: 'notifier-email',
     channel: 'email',
@@ -21,7 +21,7 @@ export default function notifierEmail(RED: any): void {
       if (!smtpId) {
         throw new ConfigError('smtp', 'no SMTP server selected: add a notifier-smtp config node (host, port, security, sender) and pick it in "SMTP server"');
       }
-      const smtpNode = RED.nodes.getNode(smtpId) as SmtpConfigNode | null;
+      const smtpNode = RED.nodes.getNode<SmtpConfigNode>(smtpId);
       if (!smtpNode || typeof smtpNode !== 'object') {
         throw new ConfigError('smtp', `the SMTP server config node ${smtpId} was not found (deleted, disabled or not deployed)`);
       }

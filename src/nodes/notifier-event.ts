@@ -12,9 +12,13 @@ import type { FileStore, SeenIds } from '../core/store';
 import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { HttpApp, Node, NodeMessage, NodeRED as RED, Request, Response, RouterLayer, TlsConfigNode } from './shared/node-red';
 type Done = (err?: Error) => void;
+
+/** A notifier-event node: the "send test event" button emits through it. */
+interface EventNode extends Node<{ secret?: string }> {
+  emitEvent(event: NotifierEvent): boolean;
+}
 
 interface EventNodeConfig {
   id: string;
@@ -116,9 +120,10 @@ function guardFirst(
     next();
   };
   app.use(guard);
-  const stack: any[] | undefined = app._router?.stack ?? app.router?.stack;
+  const stack: RouterLayer[] | undefined = app._router?.stack ?? app.router?.stack;
   if (!stack) return;
-  const layer = stack.pop();
+  const layer = stack.pop(); // the guard, just added
+  if (!layer) return;
   const init = stack.findIndex((l) => l?.name === 'expressInit');
   stack.splice(init + 1, 0, layer);
 }
@@ -166,7 +171,7 @@ export = function register(RED: RED): void {
       // errors for our paths with our JSON error instead of the admin app's HTML page.
       // The node API's httpAdmin is the runtime's admin app, mounted inside the editor API's admin app
       // (its `parent`), which is where that parser runs: add the handler to both.
-      const apps = [RED.httpAdmin, RED.httpAdmin?.parent].filter((a) => a && typeof a.use === 'function');
+      const apps = [RED.httpAdmin, RED.httpAdmin?.parent].filter((a): a is HttpApp => !!a && typeof a.use === 'function');
       // Node-RED's editor API answers every request under httpAdminRoot with `Access-Control-Allow-Origin: *`
       // (and ends preflights there); httpNodeCors does the same on the HTTP node root when set. On our
       // paths, a request from another origin is refused before that, and no CORS header is ever sent.
@@ -178,22 +183,24 @@ export = function register(RED: RED): void {
         if (app && typeof app.use === 'function') guardFirst(app, (req) => state.endpoints.has(pathOf(req.originalUrl ?? req.url)), direct);
       }
       for (const app of apps) {
-        app.use((err: any, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (e?: unknown) => void) => {
+        app.use((error: unknown, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (e?: unknown) => void) => {
           const endpoint = state.endpoints.get(pathOf(req.originalUrl ?? req.url));
-          if (!endpoint) return next(err);
+          if (!endpoint) return next(error);
+          // what the body parser throws (body-parser's HttpError)
+          const err = error as { type?: string; limit?: number; message?: string } | null | undefined;
           if (err?.type === 'entity.too.large') return sendJson(res, 413, { error: 'body too large', details: `the limit is ${err.limit} bytes` });
           if (err?.type === 'entity.parse.failed') return sendJson(res, 400, { error: 'malformed JSON', details: String(err.message) });
           if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported') {
             return sendJson(res, 415, { error: 'unsupported encoding', details: String(err.message) });
           }
-          return sendJson(res, 400, { error: 'bad request', details: String(err?.message ?? err) });
+          return sendJson(res, 400, { error: 'bad request', details: String(err?.message ?? error) });
         });
       }
     }
     return s;
   }
 
-  function NotifierEventNode(this: any, config: EventNodeConfig) {
+  function NotifierEventNode(this: EventNode, config: EventNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const counts = { accepted: 0, rejected: 0, ignored: 0 };
@@ -231,7 +238,7 @@ export = function register(RED: RED): void {
     }
 
     /** Puts the event on a message (msg.event, msg.payload = a copy of its variables, msg.topic) and counts it. */
-    function accept(event: NotifierEvent, msg: Record<string, any>): Record<string, any> {
+    function accept(event: NotifierEvent, msg: NodeMessage): NodeMessage {
       msg.event = event;
       msg.payload = structuredClone(event.vars);
       msg.topic = event.type;
@@ -257,6 +264,7 @@ export = function register(RED: RED): void {
           store ??= acquireNotifierStore(RED);
           seen = store.seenIds();
         } catch (err) {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what was thrown, as it is
           seen = Promise.reject(err);
         }
         seen.catch(() => {
@@ -312,7 +320,7 @@ export = function register(RED: RED): void {
       return true;
     };
 
-    node.on('input', (msg: Record<string, any>, send: (m: unknown) => void, done: Done) => {
+    node.on('input', (msg: NodeMessage, send: (m: NodeMessage) => void, done: Done) => {
       try {
         let input: unknown = msg.payload;
         if (Buffer.isBuffer(input)) input = input.toString('utf8');
@@ -407,7 +415,7 @@ export = function register(RED: RED): void {
     const port = Number(config.port) || 0;
     if (rawPath) {
       const path = '/' + rawPath.replace(/^\/+/, '');
-      if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) {
+      if (!/^\/[A-Za-z0-9._~/-]*$/.test(path)) {
         node.error(`notifier-event: path "${rawPath}" may only contain letters, digits and . _ ~ - /`);
         showStatus('red', 'bad path');
       } else if (port) {
@@ -415,7 +423,7 @@ export = function register(RED: RED): void {
           showStatus('red', 'bad port');
           node.error(`notifier-event: port ${config.port} is not between 1 and 65535`);
         } else {
-          const tlsNode = config.tls ? RED.nodes.getNode(config.tls) : undefined;
+          const tlsNode = config.tls ? RED.nodes.getNode<TlsConfigNode>(config.tls) : undefined;
           const listener = (req: IncomingMessage, res: ServerResponse) => {
             if (pathOf(req.url) !== pathOf(path)) return sendJson(res, 404, { error: 'not found', details: `POST events to ${path}` });
             if (refuseCrossOrigin(req, res)) return;
@@ -486,11 +494,11 @@ export = function register(RED: RED): void {
       if (sharedPath) {
         const s = shared();
         if (s.endpoints.get(sharedPath)?.nodeId === node.id) s.endpoints.delete(sharedPath);
-        const stack: any[] | undefined = RED.httpNode?._router?.stack ?? RED.httpNode?.router?.stack;
+        const stack: RouterLayer[] | undefined = RED.httpNode?._router?.stack ?? RED.httpNode?.router?.stack;
         if (stack) {
           for (let i = stack.length - 1; i >= 0; i--) {
             const route = stack[i]?.route;
-            if (route && route.path === routePath && route.stack?.some((l: any) => l.handle === handler)) stack.splice(i, 1);
+            if (route && route.path === routePath && route.stack?.some((l) => l.handle === handler)) stack.splice(i, 1);
           }
         }
       }
@@ -513,12 +521,12 @@ export = function register(RED: RED): void {
   RED.httpAdmin.post(
     '/notifier-event/:id/test',
     RED.auth.needsPermission('notifier-event.write'),
-    (req: any, res: any) => {
-      const node = RED.nodes.getNode(req.params.id);
+    (req: Request, res: Response) => {
+      const node = RED.nodes.getNode<EventNode>(req.params.id ?? '');
       if (!node || typeof node.emitEvent !== 'function') {
         return res.status(404).json({ error: 'node not found', details: 'deploy the flow first' });
       }
-      const type = String(req.body?.eventType ?? 'package.promoted');
+      const type = String((req.body as { eventType?: string } | undefined)?.eventType ?? 'package.promoted');
       let event: NotifierEvent;
       try {
         event = sampleEvent(type);

@@ -6,9 +6,10 @@ import { HistoryInputError, MAX_LIMIT, DEFAULT_LIMIT } from '../core/history';
 import type { HistoryEntry, HistoryStore } from '../core/history';
 import { acquireStore, forgetHistoryNode, publishUpdate, registerAdminRoutes, releaseStore, rememberHistoryNode } from './shared/history-admin';
 import type { RED } from './shared/history-admin';
+import type { Node, NodeMessage, NodeSend } from './shared/node-red';
 
 type Done = (err?: Error) => void;
-type Send = (msg: unknown) => void;
+type Send = NodeSend;
 
 interface HistoryNodeConfig {
   id: string;
@@ -39,9 +40,8 @@ function byKeptAtDesc(a: HistoryEntry, b: HistoryEntry): number {
 export default function notifierHistory(RED: RED): void {
   registerAdminRoutes(RED);
 
-  function NotifierHistoryNode(this: any, config: HistoryNodeConfig) {
+  function NotifierHistoryNode(this: Node, config: HistoryNodeConfig) {
     RED.nodes.createNode(this, config);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const parsed = parseLimit(config.limit);
     const limit = parsed.limit;
@@ -101,7 +101,7 @@ export default function notifierHistory(RED: RED): void {
         node.error(`notifier-history: ${err.message}`);
       });
 
-    async function keep(msg: any): Promise<void> {
+    async function keep(msg: NodeMessage): Promise<void> {
       await started;
       const entry = await store.keep(msg.dispatch, msg.event, { limit, keptBy: node.id });
       publishUpdate(RED, {
@@ -115,7 +115,7 @@ export default function notifierHistory(RED: RED): void {
       showStatus(entry.outcome);
     }
 
-    async function query(msg: any, send: Send): Promise<void> {
+    async function query(msg: NodeMessage, send: Send): Promise<void> {
       await started;
       await store.whenReady();
       const which: unknown = msg.notifier;
@@ -139,7 +139,7 @@ export default function notifierHistory(RED: RED): void {
       send(msg);
     }
 
-    node.on('input', (msg: any, send: Send, done: Done) => {
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       let work: Promise<void>;
       if (msg && msg.dispatch !== undefined && msg.dispatch !== null) {
         work = keep(msg);

@@ -6,8 +6,7 @@ import { SmtpClient, smtpLabel, smtpSecrets, smtpSettings } from '../core/channe
 import type { SmtpCredentials, SmtpTimeouts } from '../core/channels/smtp';
 import { Redactor } from '../core/redact';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { Node, NodeRED as RED } from './shared/node-red';
 
 export const SMTP_CREDENTIALS = {
   user: { type: 'text' },
@@ -47,20 +46,19 @@ function runtimeSettings(RED: RED): SmtpRuntimeSettings {
   } catch {
     s = undefined;
   }
-  return s && typeof s === 'object' ? (s as SmtpRuntimeSettings) : {};
+  return s && typeof s === 'object' ? s : {};
 }
 
 export default function notifierSmtp(RED: RED): void {
-  function NotifierSmtpNode(this: any, config: Record<string, unknown>) {
+  function NotifierSmtpNode(this: SmtpConfigNode & Node<SmtpCredentials>, config: Record<string, unknown>) {
     RED.nodes.createNode(this, config);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const node = this;
     const credentials: SmtpCredentials = { ...(node.credentials ?? {}) };
     const redactor = new Redactor(Object.values(credentials).filter((v) => typeof v === 'string' && v !== credentials.user && v !== credentials.tokenUrl));
     const rt = runtimeSettings(RED);
     const name = typeof config.name === 'string' ? config.name.trim() : '';
     node.secrets = [];
-    node.label = name || (typeof config.host === 'string' && config.host.trim() ? `${config.host.trim()}:${String(config.port ?? '')}` : `notifier-smtp ${String(node.id)}`);
+    node.label = name || (typeof config.host === 'string' && config.host.trim() ? `${config.host.trim()}:${String((config.port as string | number | undefined) ?? '')}` : `notifier-smtp ${String(node.id)}`);
     try {
       const settings = smtpSettings(config, credentials);
       const timeouts: Partial<SmtpTimeouts> = {};
@@ -77,7 +75,7 @@ export default function notifierSmtp(RED: RED): void {
     }
 
     node.on('close', function (_removed: boolean, done: () => void) {
-      const client: SmtpClient | undefined = node.client;
+      const client = node.client;
       if (!client) return done();
       const grace = typeof rt.closeGraceMs === 'number' && rt.closeGraceMs >= 0 ? rt.closeGraceMs : 5_000;
       client.close(grace).then(

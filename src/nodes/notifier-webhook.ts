@@ -6,11 +6,11 @@ import { compileTemplate, defaultTemplates } from '../core/otterscript';
 import type { TemplateKit } from '../core/channels/templates';
 import { buildHttpChannel } from './shared/http-egress';
 import { registerOutputNode } from './shared/output-node';
+import type { NodeRED } from './shared/node-red';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const kit: TemplateKit = { compile: compileTemplate, defaults: defaultTemplates };
 
-export default function notifierWebhook(RED: any): void {
+export default function notifierWebhook(RED: NodeRED): void {
   registerOutputNode(RED, {
     type: 'notifier-webhook',
     channel: 'webhook',

@@ -14,7 +14,22 @@ const { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDe
 const { signStandard } = require('../../dist/core/intake');
 
 function webhook(id, url, extra = {}) {
-  return { id, type: 'notifier-webhook', z: 'tab', name: `${id} hook`, url, method: 'POST', headers: 'Content-Type: text/plain', content: '$PackageId', signing: 'none', timeout: '5', retries: '5', rate: '0', wires: [['hist']], ...extra };
+  return {
+    id,
+    type: 'notifier-webhook',
+    z: 'tab',
+    name: `${id} hook`,
+    url,
+    method: 'POST',
+    headers: 'Content-Type: text/plain',
+    content: '$PackageId',
+    signing: 'none',
+    timeout: '5',
+    retries: '5',
+    rate: '0',
+    wires: [['hist']],
+    ...extra,
+  };
 }
 
 test('a retry waiting for its Retry-After survives SIGKILL: after the restart it is made once due, and the history shows both attempts', async () => {
@@ -46,7 +61,10 @@ test('a retry waiting for its Retry-After survives SIGKILL: after the restart it
     assert.equal(rec.outcome, 'delivered');
     assert.equal(rec.attempts, 2);
     assert.equal(rec.id, first.headers['x-notifier-delivery'], 'the record id is the delivery id');
-    assert.deepEqual(rec.attemptLog.map((a) => a.status), [503, 200]);
+    assert.deepEqual(
+      rec.attemptLog.map((a) => a.status),
+      [503, 200],
+    );
     assert.equal(rx.requests.length, 2);
   } finally {
     await stopChild(child);
@@ -61,7 +79,18 @@ test('the same signed request is emitted once: repeated, after a redeploy, and a
   const userDir = tmpDir('pn-durable-dedup-');
   const flows = (name) => [
     { id: 'tab', type: 'tab', label: 'dedup' },
-    { id: 'ev', type: 'notifier-event', z: 'tab', name, path: '/signed', port: String(port), events: [], auth: 'hmac', credentials: { secret }, wires: [['wh']] },
+    {
+      id: 'ev',
+      type: 'notifier-event',
+      z: 'tab',
+      name,
+      path: '/signed',
+      port: String(port),
+      events: [],
+      auth: 'hmac',
+      credentials: { secret },
+      wires: [['wh']],
+    },
     webhook('wh', rx.url()),
     { id: 'hist', type: 'notifier-history', z: 'tab', limit: 50, wires: [[]] },
   ];
@@ -120,7 +149,11 @@ test('a changed node delivers what it had pending with its new configuration; a 
     assert.ok(records.every((r) => r.outcome === 'delivered' && r.attempts >= 2));
 
     // a second webhook node that cannot deliver, then removed with what it holds
-    const withSecond = [...base.map((n) => (n.id === 'ev' ? { ...n, wires: [['wh', 'wh2']] } : n)), webhook('wh', working.url()), webhook('wh2', failing.url(), { retries: '10' })];
+    const withSecond = [
+      ...base.map((n) => (n.id === 'ev' ? { ...n, wires: [['wh', 'wh2']] } : n)),
+      webhook('wh', working.url()),
+      webhook('wh2', failing.url(), { retries: '10' }),
+    ];
     await deployTo(child.adminUrl, withSecond);
     for (let i = 4; i <= 5; i++) assert.equal((await postJson(`${child.nodeUrl}/redeploy`, numberedEvent(i))).status, 202);
     await eventually(() => failing.requests.some((r) => r.body === 'pkg-5'), 5000, 'wh2 tried');

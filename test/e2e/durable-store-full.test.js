@@ -75,7 +75,17 @@ test('disk full or read-only store: 503 with a JSON error and a status that says
     await rt.deploy([
       { id: 'tab', type: 'tab', label: 'store' },
       { id: 'ev', type: 'notifier-event', z: 'tab', path: '/store', events: [], auth: 'none', wires: [['wh']] },
-      { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'store hook', url: rx.url(), headers: 'Content-Type: text/plain', content: '$PackageId', rate: '0', wires: [[]] },
+      {
+        id: 'wh',
+        type: 'notifier-webhook',
+        z: 'tab',
+        name: 'store hook',
+        url: rx.url(),
+        headers: 'Content-Type: text/plain',
+        content: '$PackageId',
+        rate: '0',
+        wires: [[]],
+      },
       { id: 'st', type: 'status', z: 'tab', scope: ['ev', 'wh'], wires: [['dbg']] },
       { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
     ]);
@@ -106,7 +116,11 @@ test('disk full or read-only store: 503 with a JSON error and a status that says
     assert.equal(back.status, 202, back.text);
     await eventually(() => rx.requests.length === 3, 5000, 'the delivery after the store is writable again');
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(rx.requests.map((r) => r.body), ['pkg-1', 'pkg-3', 'pkg-5'], 'nothing refused was delivered');
+    assert.deepEqual(
+      rx.requests.map((r) => r.body),
+      ['pkg-1', 'pkg-3', 'pkg-5'],
+      'nothing refused was delivered',
+    );
   } finally {
     await rt.stop();
     await rx.close();

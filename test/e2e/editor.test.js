@@ -64,24 +64,40 @@ test('every example imports and deploys with no page error', async (t) => {
   for (const ex of EXAMPLES) {
     const before = await page.evaluate(() => RED.nodes.workspaces?.length ?? 0);
     await importFlow(page, ex.flow);
-    const imported = await page.evaluate((ids) => ids.filter((id) => RED.nodes.node(id) || RED.nodes.workspace?.(id)).length, ex.flow.map((n) => n.id));
+    const imported = await page.evaluate(
+      (ids) => ids.filter((id) => RED.nodes.node(id) || RED.nodes.workspace?.(id)).length,
+      ex.flow.map((n) => n.id),
+    );
     assert.ok(imported > 0 || (await page.evaluate(() => RED.nodes.workspaces?.length ?? 0)) >= before, `${ex.name} imported`);
     await deploy(page);
     // on its own tab: no status text sits under another node or another status
     const tab = ex.flow.find((n) => n.type === 'tab');
     await page.evaluate((id) => RED.workspaces.show(id), tab.id);
-    await page.waitForFunction((id) => RED.nodes.filterNodes({ z: id }).filter((n) => /^notifier-/.test(n.type)).every((n) => {
-      const label = document.getElementById(n.id)?.querySelector('.red-ui-flow-node-status-label');
-      return label && label.textContent.trim() !== '';
-    }), tab.id, { timeout: 10000 }).catch(() => {});
+    await page
+      .waitForFunction(
+        (id) =>
+          RED.nodes
+            .filterNodes({ z: id })
+            .filter((n) => /^notifier-/.test(n.type))
+            .every((n) => {
+              const label = document.getElementById(n.id)?.querySelector('.red-ui-flow-node-status-label');
+              return label && label.textContent.trim() !== '';
+            }),
+        tab.id,
+        { timeout: 10000 },
+      )
+      .catch(() => {});
     const overlaps = await page.evaluate((id) => {
-      const boxes = RED.nodes.filterNodes({ z: id }).map((n) => {
-        const g = document.getElementById(n.id);
-        const body = g && g.querySelector('.red-ui-flow-node');
-        const label = g && g.querySelector('.red-ui-flow-node-status-label');
-        const status = label && label.textContent.trim() ? label.getBoundingClientRect() : null;
-        return { id: n.id, body: body && body.getBoundingClientRect(), status, text: label && label.textContent.trim() };
-      }).filter((b) => b.body);
+      const boxes = RED.nodes
+        .filterNodes({ z: id })
+        .map((n) => {
+          const g = document.getElementById(n.id);
+          const body = g && g.querySelector('.red-ui-flow-node');
+          const label = g && g.querySelector('.red-ui-flow-node-status-label');
+          const status = label && label.textContent.trim() ? label.getBoundingClientRect() : null;
+          return { id: n.id, body: body && body.getBoundingClientRect(), status, text: label && label.textContent.trim() };
+        })
+        .filter((b) => b.body);
       const hit = (a, b) => a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom + 2 && b.top < a.bottom + 2;
       const out = [];
       for (const a of boxes) {
@@ -101,7 +117,10 @@ test('every example imports and deploys with no page error', async (t) => {
   const { flows } = await res.json();
   for (const ex of EXAMPLES) {
     for (const type of new Set(ex.flow.map((n) => n.type).filter((x) => x.startsWith('notifier-')))) {
-      assert.ok(flows.some((n) => n.type === type), `${ex.name}: a ${type} node was deployed`);
+      assert.ok(
+        flows.some((n) => n.type === type),
+        `${ex.name}: a ${type} node was deployed`,
+      );
     }
   }
   assert.deepEqual(page.errors, []);
@@ -118,7 +137,11 @@ test('every node edit dialog opens and closes cleanly', async (t) => {
       if (def.category === 'config') {
         RED.editor.editConfig('', type, '', RED.workspaces.active());
       } else {
-        RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [] }], { generateIds: true, addFlow: false, touchImport: true });
+        RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [] }], {
+          generateIds: true,
+          addFlow: false,
+          touchImport: true,
+        });
         const added = RED.nodes.filterNodes({ type }).pop();
         if (!added) return { error: 'could not add a node' };
         RED.editor.edit(added);
@@ -177,11 +200,14 @@ test('the condition preview evaluates the chosen mode with its settings, and an 
   const status = page.locator('.pn-condition-preview .pn-otterscript-status');
   const output = page.locator('.pn-condition-preview .pn-otterscript-output');
   const expectStatus = async (re, what) => {
-    await page.waitForFunction(
-      ({ source, flags }) => new RegExp(source, flags).test(document.querySelector('.pn-condition-preview .pn-otterscript-status')?.textContent || ''),
-      { source: re.source, flags: re.flags },
-      { timeout: 10000 },
-    ).catch(() => {});
+    await page
+      .waitForFunction(
+        ({ source, flags }) =>
+          new RegExp(source, flags).test(document.querySelector('.pn-condition-preview .pn-otterscript-status')?.textContent || ''),
+        { source: re.source, flags: re.flags },
+        { timeout: 10000 },
+      )
+      .catch(() => {});
     assert.match(await status.textContent(), re, what);
   };
   await expectStatus(/Error/, 'the broken expression shows its error');
@@ -236,7 +262,10 @@ test('palette: one naming style, in the order of a flow; canvas labels do not re
   const page = await editor(t);
   if (!page) return;
   const palette = await page.evaluate(() =>
-    [...document.querySelectorAll('.red-ui-palette-node[data-palette-type^="notifier-"]')].map((el) => [el.getAttribute('data-palette-type'), el.textContent.trim()]),
+    [...document.querySelectorAll('.red-ui-palette-node[data-palette-type^="notifier-"]')].map((el) => [
+      el.getAttribute('data-palette-type'),
+      el.textContent.trim(),
+    ]),
   );
   assert.deepEqual(palette, [
     ['notifier-event', 'event'],
@@ -248,23 +277,38 @@ test('palette: one naming style, in the order of a flow; canvas labels do not re
     ['notifier-history', 'history'],
   ]);
   // the palette labels come from the message catalogue
-  const fromCatalogue = await page.evaluate((types) => types.map((type) => {
-    const def = RED.nodes.getType(type);
-    return typeof def.paletteLabel === 'function' && def.paletteLabel.call(def) === RED._(`@package-notifiers/node-red/${type}:${type}.paletteLabel`);
-  }), TYPES);
-  assert.deepEqual(fromCatalogue, TYPES.map(() => true));
+  const fromCatalogue = await page.evaluate(
+    (types) =>
+      types.map((type) => {
+        const def = RED.nodes.getType(type);
+        return (
+          typeof def.paletteLabel === 'function' && def.paletteLabel.call(def) === RED._(`@package-notifiers/node-red/${type}:${type}.paletteLabel`)
+        );
+      }),
+    TYPES,
+  );
+  assert.deepEqual(
+    fromCatalogue,
+    TYPES.map(() => true),
+  );
   const labels = await page.evaluate(() => {
     const label = (type, props) => {
       const def = RED.nodes.getType(type);
       return def.label.call(Object.assign({ type, _def: def, _: def._ }, props));
     };
-    return [label('notifier-teams', { name: 'Teams security channel' }), label('notifier-slack', { name: '#ops on Slack' }), label('notifier-slack', { name: 'ops' })];
+    return [
+      label('notifier-teams', { name: 'Teams security channel' }),
+      label('notifier-slack', { name: '#ops on Slack' }),
+      label('notifier-slack', { name: 'ops' }),
+    ];
   });
   assert.deepEqual(labels, ['Teams security channel', '#ops on Slack', 'Slack: ops']);
   await page.evaluate(() => RED.sidebar.show('notifier-history'));
   const tab = await page.evaluate(() => {
-    const el = document.getElementById('red-ui-tab-notifier-history') || document.querySelector('[id$="notifier-history"].red-ui-tab, [data-tab-id="notifier-history"]');
-    return el ? (el.textContent.trim() || el.getAttribute('aria-label') || el.getAttribute('title') || '') : null;
+    const el =
+      document.getElementById('red-ui-tab-notifier-history') ||
+      document.querySelector('[id$="notifier-history"].red-ui-tab, [data-tab-id="notifier-history"]');
+    return el ? el.textContent.trim() || el.getAttribute('aria-label') || el.getAttribute('title') || '' : null;
   });
   assert.match(String(tab), /Notifier history/);
   assert.deepEqual(page.errors, []);
@@ -291,19 +335,30 @@ test('edit dialogs: labels on one line, drop-down options not cut, tips and prev
   ];
   const problems = [];
   for (const [type, props] of cases) {
-    await page.evaluate(({ type, props }) => {
-      const id = RED.nodes.id();
-      if (RED.nodes.getType(type).category === 'config') {
-        RED.view.importNodes([{ id, type, ...props }], { generateIds: false, addFlow: false, touchImport: true });
-        RED.editor.editConfig('', type, id, RED.workspaces.active());
-      } else {
-        RED.view.importNodes([{ id, type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: false, addFlow: false, touchImport: true });
-        RED.editor.edit(RED.nodes.node(id));
-      }
-    }, { type, props });
+    await page.evaluate(
+      ({ type, props }) => {
+        const id = RED.nodes.id();
+        if (RED.nodes.getType(type).category === 'config') {
+          RED.view.importNodes([{ id, type, ...props }], { generateIds: false, addFlow: false, touchImport: true });
+          RED.editor.editConfig('', type, id, RED.workspaces.active());
+        } else {
+          RED.view.importNodes([{ id, type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], {
+            generateIds: false,
+            addFlow: false,
+            touchImport: true,
+          });
+          RED.editor.edit(RED.nodes.node(id));
+        }
+      },
+      { type, props },
+    );
     await page.waitForSelector('.red-ui-tray #dialog-form, .red-ui-tray #node-config-dialog-edit-form');
     // the previews arrive from the runtime
-    await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-tray .pn-otterscript-status')].every((s) => s.textContent.trim() !== ''), null, { timeout: 10000 }).catch(() => {});
+    await page
+      .waitForFunction(() => [...document.querySelectorAll('.red-ui-tray .pn-otterscript-status')].every((s) => s.textContent.trim() !== ''), null, {
+        timeout: 10000,
+      })
+      .catch(() => {});
     const found = await page.evaluate(() => {
       const form = document.querySelector('.red-ui-tray #dialog-form, .red-ui-tray #node-config-dialog-edit-form');
       const visible = (el) => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
@@ -323,11 +378,14 @@ test('edit dialogs: labels on one line, drop-down options not cut, tips and prev
         }
       }
       let right = 0;
-      for (const i of form.querySelectorAll('input[type=text], input[type=password], select, .red-ui-typedInput-container, .pn-template-editor, .pn-email-editor, .pn-condition-editor')) {
+      for (const i of form.querySelectorAll(
+        'input[type=text], input[type=password], select, .red-ui-typedInput-container, .pn-template-editor, .pn-email-editor, .pn-condition-editor',
+      )) {
         if (visible(i)) right = Math.max(right, i.getBoundingClientRect().right);
       }
       for (const tip of form.querySelectorAll('.form-tips, .pn-otterscript-preview')) {
-        if (visible(tip) && tip.getBoundingClientRect().right > right + 2) out.push(`wider than the inputs: ${tip.className} "${tip.textContent.trim().slice(0, 40)}"`);
+        if (visible(tip) && tip.getBoundingClientRect().right > right + 2)
+          out.push(`wider than the inputs: ${tip.className} "${tip.textContent.trim().slice(0, 40)}"`);
       }
       return out;
     });
@@ -346,7 +404,9 @@ test('previews wrap between words, and an error caret stays under its column', a
   if (!page) return;
   await addAndEdit(page, 'notifier-webhook', { url: 'https://example.com/h' });
   await page.selectOption('.pn-otterscript-preview select >> nth=1', 'sca.new-vulnerability');
-  await page.waitForFunction(() => /Newtonsoft/.test(document.querySelectorAll('.pn-otterscript-output')[1]?.textContent || ''), null, { timeout: 10000 });
+  await page.waitForFunction(() => /Newtonsoft/.test(document.querySelectorAll('.pn-otterscript-output')[1]?.textContent || ''), null, {
+    timeout: 10000,
+  });
   const wrap = await page.evaluate(() => {
     const out = document.querySelectorAll('.pn-otterscript-output')[1];
     const cs = getComputedStyle(out);
@@ -365,7 +425,12 @@ test('previews wrap between words, and an error caret stays under its column', a
     const out = document.querySelectorAll('.pn-otterscript-output')[1];
     const lines = out.textContent.split('\n');
     const at = lines.findIndex((l) => /^\s*\^/.test(l));
-    return { whiteSpace: getComputedStyle(out).whiteSpace, scrolls: out.scrollWidth > out.clientWidth, source: lines[at - 1], caretColumn: at > 0 ? lines[at].indexOf('^') : -1 };
+    return {
+      whiteSpace: getComputedStyle(out).whiteSpace,
+      scrolls: out.scrollWidth > out.clientWidth,
+      source: lines[at - 1],
+      caretColumn: at > 0 ? lines[at].indexOf('^') : -1,
+    };
   });
   assert.equal(caret.whiteSpace, 'pre');
   assert.ok(caret.scrolls, 'the long line scrolls sideways instead of wrapping');

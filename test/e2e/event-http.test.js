@@ -24,9 +24,29 @@ let ownPort;
 const flows = () => [
   { id: 't1', type: 'tab', label: 'events' },
   { id: 'open', z: 't1', type: 'notifier-event', path: '/proget/events', events: [], auth: 'none', wires: [['dbg']] },
-  { id: 'keyed', z: 't1', type: 'notifier-event', path: '/proget/keyed', events: [], auth: 'secret', credentials: { secret: 'let-me-in' }, wires: [['dbg']] },
+  {
+    id: 'keyed',
+    z: 't1',
+    type: 'notifier-event',
+    path: '/proget/keyed',
+    events: [],
+    auth: 'secret',
+    credentials: { secret: 'let-me-in' },
+    wires: [['dbg']],
+  },
   { id: 'only-vuln', z: 't1', type: 'notifier-event', path: '/proget/vulns', events: ['sca.new-vulnerability'], auth: 'none', wires: [['dbg']] },
-  { id: 'signed', z: 't1', type: 'notifier-event', path: '/signed', port: String(ownPort), host: '127.0.0.1', events: [], auth: 'hmac', credentials: { secret: SECRET }, wires: [['dbg']] },
+  {
+    id: 'signed',
+    z: 't1',
+    type: 'notifier-event',
+    path: '/signed',
+    port: String(ownPort),
+    host: '127.0.0.1',
+    events: [],
+    auth: 'hmac',
+    credentials: { secret: SECRET },
+    wires: [['dbg']],
+  },
   { id: 'in-catch', z: 't1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
   { id: 'dbg', z: 't1', type: 'debug', active: true, tosidebar: true, console: false, complete: 'true' },
   { id: 'caught', z: 't1', type: 'debug', active: true, tosidebar: true, console: false, complete: 'true' },
@@ -88,21 +108,52 @@ test('bad requests get the right status and a JSON error naming the problem, and
     ['an empty object', '/proget/events', { raw: '{}' }, 400, /invalid event/],
     ['a JSON string', '/proget/events', { raw: '"Promoted"' }, 400, /invalid event|malformed JSON/],
     ['missing fields', '/proget/events', { raw: JSON.stringify({ event: 'Promoted', PackageId: 'A' }) }, 400, /invalid event/],
-    ['an unknown event name', '/proget/events', { raw: JSON.stringify({ event: 'Pulled', PackageId: 'A', PackageVersion: '1', FeedName: 'f' }) }, 400, /invalid event/],
-    ['a wrong type for a variable', '/proget/events', { raw: JSON.stringify({ ...SEED['sca.new-vulnerability'], packages: 'lots' }) }, 400, /invalid event/],
-    ['a score that is not a number', '/proget/events', { raw: JSON.stringify({ ...SEED['sca.new-vulnerability'], score: 'high' }) }, 400, /invalid event/],
+    [
+      'an unknown event name',
+      '/proget/events',
+      { raw: JSON.stringify({ event: 'Pulled', PackageId: 'A', PackageVersion: '1', FeedName: 'f' }) },
+      400,
+      /invalid event/,
+    ],
+    [
+      'a wrong type for a variable',
+      '/proget/events',
+      { raw: JSON.stringify({ ...SEED['sca.new-vulnerability'], packages: 'lots' }) },
+      400,
+      /invalid event/,
+    ],
+    [
+      'a score that is not a number',
+      '/proget/events',
+      { raw: JSON.stringify({ ...SEED['sca.new-vulnerability'], score: 'high' }) },
+      400,
+      /invalid event/,
+    ],
     ['a 2 MiB body', '/proget/events', { raw: big }, 413, /too large/],
     ['a bad ?event=', '/proget/events?event=Pulled', { raw: JSON.stringify(SEED['package.promoted']) }, 400, /invalid event/],
     ['no secret', '/proget/keyed', { raw: JSON.stringify(SEED['package.promoted']) }, 401, /missing secret/],
-    ['a wrong secret', '/proget/keyed', { raw: JSON.stringify(SEED['package.promoted']), headers: { 'x-notifier-secret': 'guess' } }, 401, /wrong secret/],
-    ['a wrong bearer secret', '/proget/keyed', { raw: JSON.stringify(SEED['package.promoted']), headers: { authorization: 'Bearer guess' } }, 401, /wrong secret/],
+    [
+      'a wrong secret',
+      '/proget/keyed',
+      { raw: JSON.stringify(SEED['package.promoted']), headers: { 'x-notifier-secret': 'guess' } },
+      401,
+      /wrong secret/,
+    ],
+    [
+      'a wrong bearer secret',
+      '/proget/keyed',
+      { raw: JSON.stringify(SEED['package.promoted']), headers: { authorization: 'Bearer guess' } },
+      401,
+      /wrong secret/,
+    ],
   ];
   for (const [name, path, opts, status, pattern] of cases) {
     const r = await post(path, undefined, opts);
     assert.equal(r.status, status, `${name}: ${r.text.slice(0, 200)}`);
     assert.match(r.type ?? '', /application\/json/, `${name}: JSON answer`);
     assert.match(r.json.error, pattern, `${name}: ${r.text.slice(0, 200)}`);
-    if (status === 400 && r.json.error === 'invalid event') assert.ok(Array.isArray(r.json.details) && r.json.details.length, `${name}: details list the problems`);
+    if (status === 400 && r.json.error === 'invalid event')
+      assert.ok(Array.isArray(r.json.details) && r.json.details.length, `${name}: details list the problems`);
   }
   const ok = await post('/proget/keyed', SEED['package.promoted'], { headers: { 'x-notifier-secret': 'let-me-in' } });
   assert.equal(ok.status, 202);

@@ -67,7 +67,11 @@ test('with adminAuth, a read-only user reads the history but cannot redeliver or
     durationMs: 1,
     request: { method: 'POST', url: 'http://127.0.0.1:9/x' },
   };
-  const kept = await fetch(`${rt.nodeUrl}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(record) });
+  const kept = await fetch(`${rt.nodeUrl}/dispatch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(record),
+  });
   assert.equal(kept.status, 200);
 
   const as = (bearer) => (bearer ? { Authorization: `Bearer ${bearer}` } : {});
@@ -86,10 +90,16 @@ test('with adminAuth, a read-only user reads the history but cannot redeliver or
   // viewer: reads
   const list = await call('GET', 'notifier-history', viewer);
   assert.equal(list.status, 200);
-  assert.deepEqual((await list.json()).notifiers.map((n) => n.notifier), ['Guarded webhook']);
+  assert.deepEqual(
+    (await list.json()).notifiers.map((n) => n.notifier),
+    ['Guarded webhook'],
+  );
   const records = await call('GET', `notifier-history/${NOTIFIER}`, viewer);
   assert.equal(records.status, 200);
-  assert.deepEqual((await records.json()).records.map((r) => r.id), ['auth-rec-1']);
+  assert.deepEqual(
+    (await records.json()).records.map((r) => r.id),
+    ['auth-rec-1'],
+  );
   // ...but cannot redeliver or clear
   assert.equal((await call('POST', `notifier-history/${NOTIFIER}/auth-rec-1/redeliver`, viewer)).status, 401);
   assert.equal((await call('DELETE', `notifier-history/${NOTIFIER}`, viewer)).status, 401);

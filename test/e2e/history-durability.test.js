@@ -31,7 +31,16 @@ function flows(limit) {
     { id: 'done1', type: 'complete', z: 'tab1', scope: ['hist1'], uncaught: false, wires: [['ok1']] },
     { id: 'ok1', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'kept', tot: 'str' }], wires: [['res1']] },
     { id: 'catch1', type: 'catch', z: 'tab1', scope: ['hist1'], uncaught: false, wires: [['err1']] },
-    { id: 'err1', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], wires: [['res1']] },
+    {
+      id: 'err1',
+      type: 'change',
+      z: 'tab1',
+      rules: [
+        { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' },
+        { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' },
+      ],
+      wires: [['res1']],
+    },
     { id: 'res1', type: 'http response', z: 'tab1', statusCode: '', headers: {}, wires: [] },
   ];
 }
@@ -121,7 +130,11 @@ test('records kept before a SIGKILL are all there after a restart; a torn last w
   assert.match(node.output(), /torn last write/);
   // and it keeps working after that
   const next = dispatchRecord();
-  const res = await fetch(`${node.nodeUrl}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dispatch: next }) });
+  const res = await fetch(`${node.nodeUrl}/dispatch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ dispatch: next }),
+  });
   assert.equal(res.status, 200);
   assert.equal((await recordIds(node))[0], next.id);
   await stopChild(node);
@@ -135,7 +148,11 @@ test('redeploys and restarts keep the history; a lower limit on redeploy trims i
   const kept = [];
   for (let i = 0; i < 12; i++) {
     const dispatch = dispatchRecord();
-    const res = await fetch(`${node.nodeUrl}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dispatch }) });
+    const res = await fetch(`${node.nodeUrl}/dispatch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dispatch }),
+    });
     assert.equal(res.status, 200);
     kept.unshift(dispatch.id);
   }
@@ -152,7 +169,11 @@ test('redeploys and restarts keep the history; a lower limit on redeploy trims i
   const dispatch = dispatchRecord();
   let res;
   for (let attempt = 0; attempt < 200; attempt++) {
-    res = await fetch(`${node.nodeUrl}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dispatch }) });
+    res = await fetch(`${node.nodeUrl}/dispatch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dispatch }),
+    });
     if (res.status !== 404) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -14,8 +14,36 @@ const { sampleEvent } = require('../../dist/core/events');
 function flows(url) {
   return [
     { id: 'tab1', type: 'tab', label: 'History sidebar' },
-    { id: 'ev', type: 'notifier-event', z: 'tab1', name: 'ProGet events', path: '/proget/events', events: [], auth: 'none', x: 140, y: 100, wires: [['wh']] },
-    { id: 'wh', type: 'notifier-webhook', z: 'tab1', name: 'Build server hook', url, method: 'POST', headers: 'Authorization: Bearer sidebar-secret', content: '', signing: 'none', auth: 'none', timeout: 5, retries: 0, rate: 0, x: 360, y: 100, wires: [['hist']] },
+    {
+      id: 'ev',
+      type: 'notifier-event',
+      z: 'tab1',
+      name: 'ProGet events',
+      path: '/proget/events',
+      events: [],
+      auth: 'none',
+      x: 140,
+      y: 100,
+      wires: [['wh']],
+    },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab1',
+      name: 'Build server hook',
+      url,
+      method: 'POST',
+      headers: 'Authorization: Bearer sidebar-secret',
+      content: '',
+      signing: 'none',
+      auth: 'none',
+      timeout: 5,
+      retries: 0,
+      rate: 0,
+      x: 360,
+      y: 100,
+      wires: [['hist']],
+    },
     { id: 'hist', type: 'notifier-history', z: 'tab1', name: '', limit: 50, x: 580, y: 100, wires: [[]] },
   ];
 }
@@ -76,7 +104,9 @@ test('the sidebar lists a notifier after a dispatch, shows its records, redelive
   assert.match(detailText, /rejected: unknown project/);
   assert.ok(!detailText.includes('sidebar-secret'));
   // words are not broken in the middle ("ECONNREF / USED"): only a word longer than the line is
-  const breaks = await first.evaluate((el) => [el.querySelector('.pn-history-details pre'), el.querySelector('.pn-history-error')].map((x) => getComputedStyle(x).wordBreak));
+  const breaks = await first.evaluate((el) =>
+    [el.querySelector('.pn-history-details pre'), el.querySelector('.pn-history-error')].map((x) => getComputedStyle(x).wordBreak),
+  );
   assert.deepEqual(breaks, ['normal', 'normal']);
   await screenshot(page, 'history-sidebar-record');
 
@@ -92,7 +122,10 @@ test('the sidebar lists a notifier after a dispatch, shows its records, redelive
   assert.equal(await newest.locator('.pn-history-status').textContent(), 'HTTP 200');
   await page.locator('.red-ui-notification').filter({ hasText: 'Redelivered through Build server hook' }).first().waitFor({ state: 'visible' });
   const api = await (await fetch(`${rt.adminUrl}/notifier-history/wh`)).json();
-  assert.deepEqual(api.records.map((r) => r.redeliveryOf), [firstId, undefined]);
+  assert.deepEqual(
+    api.records.map((r) => r.redeliveryOf),
+    [firstId, undefined],
+  );
   await screenshot(page, 'history-sidebar-redelivered');
 
   // colours come from Node-RED's theme variables (so a dark theme applies)
@@ -135,7 +168,11 @@ test('the sidebar lists a notifier after a dispatch, shows its records, redelive
   await dark.reload({ waitUntil: 'domcontentloaded' });
   await dark.waitForSelector('.red-ui-palette-node[data-palette-type="notifier-history"]');
   if (await dark.evaluate(() => document.documentElement.classList.contains('nr-theme-dark'))) {
-    await fetch(`${rt.nodeUrl}/proget/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent('sca.new-vulnerability')) });
+    await fetch(`${rt.nodeUrl}/proget/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sampleEvent('sca.new-vulnerability')),
+    });
     await dark.evaluate(() => RED.actions.invoke('notifier-history:show-sidebar'));
     await dark.locator('.pn-history-notifier[data-notifier-id="wh"]').click();
     await dark.locator('.pn-history-records .pn-history-record').first().waitFor({ state: 'visible' });

@@ -43,7 +43,17 @@ test('npm start serves the editor with the demo flow; a posted event reaches the
     assert.match(await editor.text(), /Node-RED/);
     const { flows } = await (await fetch(`${base}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } })).json();
     const types = new Set(flows.map((n) => n.type));
-    for (const t of ['notifier-event', 'notifier-condition', 'notifier-webhook', 'notifier-slack', 'notifier-teams', 'notifier-email', 'notifier-smtp', 'notifier-history', 'debug']) {
+    for (const t of [
+      'notifier-event',
+      'notifier-condition',
+      'notifier-webhook',
+      'notifier-slack',
+      'notifier-teams',
+      'notifier-email',
+      'notifier-smtp',
+      'notifier-history',
+      'debug',
+    ]) {
       assert.ok(types.has(t), `the demo flow has a ${t} node`);
     }
 
@@ -60,7 +70,11 @@ test('npm start serves the editor with the demo flow; a posted event reaches the
     ws.send(JSON.stringify({ subscribe: 'debug' }));
     await new Promise((r) => setTimeout(r, 200));
 
-    const res = await fetch(`${base}/proget/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(progetExample('package.promoted')) });
+    const res = await fetch(`${base}/proget/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(progetExample('package.promoted')),
+    });
     assert.equal(res.status, 202);
     const { id } = await res.json();
     const until = Date.now() + 15000;
@@ -74,7 +88,10 @@ test('npm start serves the editor with the demo flow; a posted event reaches the
     // the SMTP catcher shows what was sent: from, to, subject and the first lines of the text
     assert.match(out, /mail to team@example\.com: "[^"\n]+"\n\s+from: \S[^\n]*\n\s+\| \S/, `the mail's text is printed:\n${out.slice(-3000)}`);
     // it said what it was doing before the banner
-    assert.match(out, /\[start\] starting the local sinks[\s\S]*\[start\] starting Node-RED [45]\.[\s\S]*\[start\] first start: deploying the demo flow[\s\S]*Try it/);
+    assert.match(
+      out,
+      /\[start\] starting the local sinks[\s\S]*\[start\] starting Node-RED [45]\.[\s\S]*\[start\] first start: deploying the demo flow[\s\S]*Try it/,
+    );
     // the history keeps each record once it is on disk, just after the delivery: wait for the fourth
     let delivered = 0;
     for (const stop = Date.now() + 10000; delivered < 4 && Date.now() < stop; await new Promise((r) => setTimeout(r, 50))) {

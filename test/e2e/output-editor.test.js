@@ -72,7 +72,10 @@ test('notifier-webhook: fields, template editors, header validation with a messa
   assert.equal(saved.content, '$ToJson(%(id: $PackageId))');
   assert.equal(saved.url, 'https://hooks.example.com/proget/$FeedName');
   assert.equal(saved.valid, false, 'header injection marks the node invalid');
-  assert.ok(saved.errors.some((e) => /Headers: line 2: `r and `n would inject a line break/.test(e)), JSON.stringify(saved.errors));
+  assert.ok(
+    saved.errors.some((e) => /Headers: line 2: `r and `n would inject a line break/.test(e)),
+    JSON.stringify(saved.errors),
+  );
   assert.equal(saved.label, 'POST hooks.example.com');
 
   await page.evaluate((id) => {
@@ -105,7 +108,12 @@ test('notifier-slack and notifier-teams: URL as a password credential, text temp
   // the card title is one line: a plain input (with its preview), not a code editor with a minimap
   assert.equal(await page.locator('#node-input-title').getAttribute('type'), 'text');
   assert.equal(await page.locator('#node-input-title-editor').count(), 0);
-  assert.equal(await page.locator('#node-input-title').evaluate((el) => !!el.closest('.form-row').nextElementSibling?.classList.contains('pn-otterscript-preview')), true);
+  assert.equal(
+    await page
+      .locator('#node-input-title')
+      .evaluate((el) => !!el.closest('.form-row').nextElementSibling?.classList.contains('pn-otterscript-preview')),
+    true,
+  );
   assert.equal(await page.locator('#node-input-format').inputValue(), 'adaptive');
   await page.evaluate(() => {
     const n = RED.nodes.filterNodes({ type: 'notifier-teams' }).pop();
@@ -126,11 +134,15 @@ test('notifier-slack and notifier-teams: URL as a password credential, text temp
   assert.equal(await page.locator('#node-input-subject-editor').count(), 0);
   assert.equal(await page.locator('#node-input-body-editor').count(), 1);
   await page.fill('#node-input-subject', 'New: $PackageId');
-  await page.waitForFunction(() => /New: MyCorp\.CoolUtils/.test(document.querySelector('.pn-otterscript-output')?.textContent || ''), null, { timeout: 10000 });
+  await page.waitForFunction(() => /New: MyCorp\.CoolUtils/.test(document.querySelector('.pn-otterscript-output')?.textContent || ''), null, {
+    timeout: 10000,
+  });
   await page.click('.red-ui-tray #node-dialog-cancel');
   await page.waitForFunction(() => !document.querySelector('.red-ui-tray'), null, { timeout: 10000 });
 
-  const help = await page.evaluate(() => ['notifier-webhook', 'notifier-slack', 'notifier-teams'].map((t) => $(`script[data-help-name="${t}"]`).text()));
+  const help = await page.evaluate(() =>
+    ['notifier-webhook', 'notifier-slack', 'notifier-teams'].map((t) => $(`script[data-help-name="${t}"]`).text()),
+  );
   for (const h of help) assert.match(h, /Inputs[\s\S]*Outputs[\s\S]*Details[\s\S]*References/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -152,7 +164,11 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
     ['event-secret', { type: 'notifier-event', path: '/a', auth: 'secret' }, /need a secret/],
     ['event-hmac', { type: 'notifier-event', path: '/b', auth: 'hmac' }, /need a secret/],
     ['event-none', { type: 'notifier-event', path: '/c', auth: 'none' }, null],
-    ['smtp-login', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login', credentials: { user: 'me' } }, /^Login authentication needs a password$/],
+    [
+      'smtp-login',
+      { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login', credentials: { user: 'me' } },
+      /^Login authentication needs a password$/,
+    ],
     ['smtp-login-nouser', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'login' }, /user is required[\s\S]*needs a password/],
     ['webhook-bearer-notoken', { type: 'notifier-webhook', url: 'https://example.com/h', auth: 'bearer' }, /Bearer auth needs a token/],
     ['smtp-oauth2', { type: 'notifier-smtp', host: 'smtp.example.com', authType: 'oauth2' }, /user is required[\s\S]*client id[\s\S]*refresh token/],
@@ -161,7 +177,14 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
   const result = await page.evaluate((cases) => {
     const z = RED.workspaces.active();
     RED.view.importNodes(
-      cases.map(([id, n], i) => ({ id, x: 200 + (i % 3) * 250, y: 80 + Math.floor(i / 3) * 80, z: n.type === 'notifier-smtp' ? undefined : z, wires: [], ...n })),
+      cases.map(([id, n], i) => ({
+        id,
+        x: 200 + (i % 3) * 250,
+        y: 80 + Math.floor(i / 3) * 80,
+        z: n.type === 'notifier-smtp' ? undefined : z,
+        wires: [],
+        ...n,
+      })),
       { generateIds: false, addFlow: false, touchImport: true },
     );
     RED.view.redraw(true);
@@ -184,11 +207,13 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
   }
   // the red triangle on the canvas
   await page.waitForTimeout(200);
-  const badges = await page.evaluate(() => ['slack-missing', 'slack-ok'].map((id) => {
-    const el = document.getElementById(id);
-    const badge = el && el.querySelector('.red-ui-flow-node-error');
-    return !!badge && getComputedStyle(badge).display !== 'none' && badge.getAttribute('display') !== 'none';
-  }));
+  const badges = await page.evaluate(() =>
+    ['slack-missing', 'slack-ok'].map((id) => {
+      const el = document.getElementById(id);
+      const badge = el && el.querySelector('.red-ui-flow-node-error');
+      return !!badge && getComputedStyle(badge).display !== 'none' && badge.getAttribute('display') !== 'none';
+    }),
+  );
   assert.deepEqual(badges, [true, false], 'a red triangle on the node without its URL only');
   await screenshot(page, 'required-settings-invalid');
 
@@ -224,8 +249,20 @@ test('required settings mark the node invalid before deploy (red triangle, "not 
 
   // a fresh editor has not loaded credentials: a deployed node with its URL stored is valid, one without is not
   const fresh = await editorPage(t);
-  await fresh.waitForFunction(() => RED.nodes.node('slack-ok') && RED.nodes.node('slack-ok').valid === true && RED.nodes.node('teams-missing') && RED.nodes.node('teams-missing').valid === false, null, { timeout: 10000 }).catch(() => {});
-  const after = await fresh.evaluate(() => ['slack-ok', 'slack-missing', 'teams-missing', 'smtp-none'].map((id) => RED.nodes.node(id) && RED.nodes.node(id).valid));
+  await fresh
+    .waitForFunction(
+      () =>
+        RED.nodes.node('slack-ok') &&
+        RED.nodes.node('slack-ok').valid === true &&
+        RED.nodes.node('teams-missing') &&
+        RED.nodes.node('teams-missing').valid === false,
+      null,
+      { timeout: 10000 },
+    )
+    .catch(() => {});
+  const after = await fresh.evaluate(() =>
+    ['slack-ok', 'slack-missing', 'teams-missing', 'smtp-none'].map((id) => RED.nodes.node(id) && RED.nodes.node(id).valid),
+  );
   assert.deepEqual(after, [true, true, false, true], 'after a reload: stored URLs count, a missing one does not');
   assert.deepEqual(fresh.errors, []);
   await fresh.context().close();

@@ -41,9 +41,16 @@ for (const deployType of ['nodes', 'full']) {
       while (new Set(out.all.map((m) => m.n)).size < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 
       const ns = out.all.map((m) => m.n);
-      assert.deepEqual([...new Set(ns)].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i), 'every dispatch reached the next node, with msg.n');
+      assert.deepEqual(
+        [...new Set(ns)].sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i),
+        'every dispatch reached the next node, with msg.n',
+      );
       assert.equal(ns.length, 100, 'each once');
-      assert.ok(out.all.every((m) => m.dispatch.outcome === 'delivered'), 'nothing failed for the redeploy');
+      assert.ok(
+        out.all.every((m) => m.dispatch.outcome === 'delivered'),
+        'nothing failed for the redeploy',
+      );
       const edited = out.all.filter((m) => m.dispatch.notifier === 'slow hook (edited)');
       assert.ok(edited.length >= 98, `the new instance delivered what was left (${edited.length})`);
       // the attempts in flight at the redeploy were aborted after the grace period and made again (at-least-once),

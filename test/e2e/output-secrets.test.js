@@ -39,8 +39,27 @@ test('credential values never appear in GET /flows, msg.dispatch, status texts o
   try {
     await rt.deploy([
       { id: 'tab1', type: 'tab', label: 'secrets' },
-      { id: 'wb', z: 'tab1', type: 'notifier-webhook', name: 'basic', url: hook.url('/ok'), auth: 'basic', signing: 'standard', wires: [['out']], credentials: { username: secrets.webhookUser, password: secrets.webhookPassword, secret: secrets.whsec } },
-      { id: 'wt', z: 'tab1', type: 'notifier-webhook', name: 'bearer', url: hook.url('/fail'), auth: 'bearer', wires: [['out']], credentials: { token: secrets.bearer } },
+      {
+        id: 'wb',
+        z: 'tab1',
+        type: 'notifier-webhook',
+        name: 'basic',
+        url: hook.url('/ok'),
+        auth: 'basic',
+        signing: 'standard',
+        wires: [['out']],
+        credentials: { username: secrets.webhookUser, password: secrets.webhookPassword, secret: secrets.whsec },
+      },
+      {
+        id: 'wt',
+        z: 'tab1',
+        type: 'notifier-webhook',
+        name: 'bearer',
+        url: hook.url('/fail'),
+        auth: 'bearer',
+        wires: [['out']],
+        credentials: { token: secrets.bearer },
+      },
       { id: 'sl', z: 'tab1', type: 'notifier-slack', name: 'slack', wires: [['out']], credentials: { url: secrets.slackUrl } },
       { id: 'tm', z: 'tab1', type: 'notifier-teams', name: 'teams', wires: [['out']], credentials: { url: secrets.teamsUrl } },
       { id: 'st', z: 'tab1', type: 'status', scope: ['wb', 'wt', 'sl', 'tm'], wires: [['statuses']] },
@@ -58,8 +77,20 @@ test('credential values never appear in GET /flows, msg.dispatch, status texts o
     while (out.all.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     assert.equal(out.all.length, 8);
     const outcomes = out.all.map((m) => `${m.dispatch.notifier}:${m.dispatch.outcome}`).sort();
-    assert.deepEqual(outcomes, ['basic:delivered', 'basic:delivered', 'bearer:failed', 'bearer:failed', 'slack:delivered', 'slack:failed', 'teams:delivered', 'teams:delivered']);
-    assert.ok(hook.requests.some((r) => r.headers.authorization === `Basic ${secrets.basicB64}`), 'the receiver did get the credentials');
+    assert.deepEqual(outcomes, [
+      'basic:delivered',
+      'basic:delivered',
+      'bearer:failed',
+      'bearer:failed',
+      'slack:delivered',
+      'slack:failed',
+      'teams:delivered',
+      'teams:delivered',
+    ]);
+    assert.ok(
+      hook.requests.some((r) => r.headers.authorization === `Basic ${secrets.basicB64}`),
+      'the receiver did get the credentials',
+    );
     assert.ok(hook.requests.some((r) => r.headers.authorization === `Bearer ${secrets.bearer}`));
 
     const flowsRes = await fetch(`${rt.adminUrl}/flows`, { headers: { 'Node-RED-API-Version': 'v2' } });

@@ -35,7 +35,11 @@ test.before(() => {
   userDir = tmpDir('pn-palette-');
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
   // scripts are not ignored here: a user's install runs them, and npm 11 warns about any it would run
-  const install = spawnSync(npm, ['install', '--prefer-offline', '--omit=dev', '--no-package-lock', '--loglevel=warn', tarball.path], { cwd: userDir, env: npmEnv, encoding: 'utf8' });
+  const install = spawnSync(npm, ['install', '--prefer-offline', '--omit=dev', '--no-package-lock', '--loglevel=warn', tarball.path], {
+    cwd: userDir,
+    env: npmEnv,
+    encoding: 'utf8',
+  });
   installOutput = `${install.stdout}\n${install.stderr}`;
   if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${installOutput}`);
   tarball.manifest = JSON.parse(fs.readFileSync(path.join(userDir, 'node_modules', ...pkg.name.split('/'), 'package.json'), 'utf8'));
@@ -50,14 +54,20 @@ test('the tarball holds what a user needs and no tests or sources', () => {
     assert.ok(files.includes(`dist/nodes/locales/en-US/${type}.json`), `${type} message catalogue packed`);
   }
   assert.ok(files.includes('package.json') && files.includes('README.md') && files.includes('LICENSE'));
-  assert.ok(files.some((f) => f.startsWith('examples/')), 'examples packed');
-  const unwanted = files.filter((f) => /^(test|src|bench|scripts|\.ci)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  assert.ok(
+    files.some((f) => f.startsWith('examples/')),
+    'examples packed',
+  );
+  const unwanted = files.filter(
+    (f) => /^(test|src|bench|scripts|\.ci)\//.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
   assert.deepEqual(unwanted, []);
 });
 
 test('installing the tarball runs no script and warns about none (build on prepack, not prepare)', () => {
   const scripts = tarball.manifest.scripts || {};
-  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(scripts[hook], undefined, `no ${hook} script in the published package`);
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare'])
+    assert.equal(scripts[hook], undefined, `no ${hook} script in the published package`);
   assert.ok(scripts.prepack, 'dist/ is built on prepack (npm pack, npm publish)');
   assert.doesNotMatch(installOutput, /install-scripts|allowScripts|\bscripts?\b|prepare|EBADENGINE/i, `npm install output:\n${installOutput}`);
   assert.doesNotMatch(installOutput, /npm (warn|WARN|ERR)/, `npm install output:\n${installOutput}`);
@@ -77,6 +87,10 @@ test('Node-RED loads every type of the installed module with no error and lists 
   const lib = await fetch(`${rt.adminUrl}/library/examples/flows/`, { headers: { accept: 'application/json' } });
   const modules = await lib.json();
   assert.ok(JSON.stringify(modules).includes(pkg.name), `examples listed: ${JSON.stringify(modules)}`);
-  const examples = await (await fetch(`${rt.adminUrl}/library/_examples_/${pkg.name}/`, { headers: { accept: 'application/json' } })).json().catch(() => null);
+  const examples = await (
+    await fetch(`${rt.adminUrl}/library/_examples_/${pkg.name}/`, { headers: { accept: 'application/json' } })
+  )
+    .json()
+    .catch(() => null);
   if (examples) assert.ok(Array.isArray(examples) ? examples.length : Object.keys(examples).length);
 });

@@ -69,7 +69,14 @@ async function deploy(page) {
   const done = page.evaluate(() => new Promise((resolve) => RED.events.on('deploy', () => resolve(true))));
   await page.click('#red-ui-header-button-deploy');
   const confirm = page.locator('#node-dialog-confirm-deploy-deploy, button:has-text("Confirm deploy")');
-  await Promise.race([done, confirm.first().waitFor({ timeout: 5000 }).then(() => confirm.first().click()).catch(() => {})]);
+  await Promise.race([
+    done,
+    confirm
+      .first()
+      .waitFor({ timeout: 5000 })
+      .then(() => confirm.first().click())
+      .catch(() => {}),
+  ]);
   await done;
 }
 
@@ -77,7 +84,11 @@ async function deploy(page) {
 async function addAndEdit(page, type, props = {}) {
   const id = await page.evaluate(
     ({ type, props }) => {
-      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], { generateIds: true, addFlow: false, touchImport: true });
+      RED.view.importNodes([{ id: RED.nodes.id(), type, x: 300, y: 200, z: RED.workspaces.active(), wires: [], ...props }], {
+        generateIds: true,
+        addFlow: false,
+        touchImport: true,
+      });
       const node = RED.nodes.filterNodes({ type }).pop();
       RED.editor.edit(node);
       return node.id;

@@ -25,7 +25,11 @@ function numberedEvent(i, prefix = 'ev') {
 /** POSTs JSON; resolves { status, json } or { error } when the connection failed (a killed runtime). */
 async function postJson(url, body, headers = {}) {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let json;
     try {

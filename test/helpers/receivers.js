@@ -171,12 +171,26 @@ async function startSlackReceiver(options = {}) {
   const codes = [];
   let mode = options.mode ?? 'ok';
   const retryAfter = options.retryAfter ?? 1;
-  const STATUS = { invalid_payload: 400, no_text: 400, invalid_blocks: 400, invalid_token: 403, action_prohibited: 403, channel_not_found: 404, no_service: 404, channel_is_archived: 410, rollup_error: 500 };
+  const STATUS = {
+    invalid_payload: 400,
+    no_text: 400,
+    invalid_blocks: 400,
+    invalid_token: 403,
+    action_prohibited: 403,
+    channel_not_found: 404,
+    no_service: 404,
+    channel_is_archived: 410,
+    rollup_error: 500,
+  };
   const rx = await startReceiver({
     answer: (req) => {
       const code = codes.length ? codes.shift() : mode;
       if (code === 'rate_limited') {
-        return { status: 429, headers: { 'Retry-After': String(retryAfter), 'Content-Type': 'application/json' }, body: { ok: false, error: 'rate_limited', retry_after: retryAfter } };
+        return {
+          status: 429,
+          headers: { 'Retry-After': String(retryAfter), 'Content-Type': 'application/json' },
+          body: { ok: false, error: 'rate_limited', retry_after: retryAfter },
+        };
       }
       if (code !== 'ok') return { status: STATUS[code] ?? 400, headers: { 'Content-Type': 'text/plain' }, body: code };
       const problem = slackPayloadError(req.body);

@@ -71,7 +71,10 @@ async function runAndSettle(config, events) {
 
 /** The status objects a node set (the test helper spies on the prototype shared by all nodes). */
 function statusesOf(node) {
-  return node.status.getCalls().filter((c) => c.thisValue === node).map((c) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0]);
 }
 
 test('always passes every event; never passes none (both with two outputs)', async () => {
@@ -86,7 +89,10 @@ test('always passes every event; never passes none (both with two outputs)', asy
 });
 
 test('one output: blocked events are dropped, passed ones keep msg.event and the message', async () => {
-  const { got } = await runAndSettle({ mode: 'score', minScore: '7.0' }, [vulnEvent({ VulnerabilityScore: '9.1', VulnerabilitySeverity: 'Critical' }), vulnEvent({ VulnerabilityScore: '2', VulnerabilitySeverity: 'Low' })]);
+  const { got } = await runAndSettle({ mode: 'score', minScore: '7.0' }, [
+    vulnEvent({ VulnerabilityScore: '9.1', VulnerabilitySeverity: 'Critical' }),
+    vulnEvent({ VulnerabilityScore: '2', VulnerabilitySeverity: 'Low' }),
+  ]);
   assert.equal(got.matched.length, 1);
   assert.equal(got.matched[0].event.vars.VulnerabilityScore, '9.1');
   assert.equal(got.errors.length, 0);
@@ -101,8 +107,14 @@ test('feed filter: comma list with wildcards, case-insensitive; events without a
     buildEvent(),
   ];
   const { got } = await run({ feeds: 'internal-*, Public-NuGet', mode: 'always', outputs: 2 }, events);
-  assert.deepEqual(got.matched.map((m) => m.event.feed), ['internal-utils', 'INTERNAL-libs', 'public-nuget']);
-  assert.deepEqual(got.notMatched.map((m) => m.event.feed), ['external', undefined]);
+  assert.deepEqual(
+    got.matched.map((m) => m.event.feed),
+    ['internal-utils', 'INTERNAL-libs', 'public-nuget'],
+  );
+  assert.deepEqual(
+    got.notMatched.map((m) => m.event.feed),
+    ['external', undefined],
+  );
 });
 
 test('an empty feed filter passes events without a feed', async () => {
@@ -118,7 +130,10 @@ test('package mode: name and version wildcards, both must match', async () => {
     pkgEvent({ vars: { PackageId: 'Other', PackageName: 'Other' } }),
   ];
   const { got } = await run({ mode: 'package', packageName: 'MyCorp.*', packageVersion: '3.*', outputs: 2 }, events);
-  assert.deepEqual(got.matched.map((m) => m.event.vars.PackageName), ['MyCorp.CoolUtils', 'mycorp.other']);
+  assert.deepEqual(
+    got.matched.map((m) => m.event.vars.PackageName),
+    ['MyCorp.CoolUtils', 'mycorp.other'],
+  );
   assert.equal(got.notMatched.length, 2);
 });
 
@@ -130,8 +145,14 @@ test('score mode: >= minScore as numbers; events without a score do not match', 
     pkgEvent(),
   ];
   const { got } = await run({ mode: 'score', minScore: '7.5', outputs: 2 }, events);
-  assert.deepEqual(got.matched.map((m) => m.event.vars.VulnerabilityScore), ['7.5', '10.0']);
-  assert.deepEqual(got.notMatched.map((m) => m.event.type), ['sca.new-vulnerability', 'package.promoted']);
+  assert.deepEqual(
+    got.matched.map((m) => m.event.vars.VulnerabilityScore),
+    ['7.5', '10.0'],
+  );
+  assert.deepEqual(
+    got.notMatched.map((m) => m.event.type),
+    ['sca.new-vulnerability', 'package.promoted'],
+  );
 });
 
 test('severity mode: >= minSeverity on None < Low < Medium < High < Critical', async () => {
@@ -142,12 +163,19 @@ test('severity mode: >= minSeverity on None < Low < Medium < High < Critical', a
     pkgEvent(),
   ];
   const { got } = await run({ mode: 'severity', minSeverity: 'High', outputs: 2 }, events);
-  assert.deepEqual(got.matched.map((m) => m.event.vars.VulnerabilitySeverity), ['Critical', 'High']);
+  assert.deepEqual(
+    got.matched.map((m) => m.event.vars.VulnerabilitySeverity),
+    ['Critical', 'High'],
+  );
   assert.equal(got.notMatched.length, 2);
 });
 
 test('expression mode: ProGet predicates over msg.event.vars', async () => {
-  const events = [vulnEvent({}, 'internal-utils'), vulnEvent({}, 'public'), vulnEvent({ VulnerabilityScore: '3.1', VulnerabilitySeverity: 'Low' }, 'internal-utils')];
+  const events = [
+    vulnEvent({}, 'internal-utils'),
+    vulnEvent({}, 'public'),
+    vulnEvent({ VulnerabilityScore: '3.1', VulnerabilitySeverity: 'Low' }, 'internal-utils'),
+  ];
   const { got } = await run(
     { mode: 'expression', expression: '$Compare($VulnerabilityScore,>=,7.5) && $FeedName == internal-utils', outputs: 2 },
     events,
@@ -210,9 +238,18 @@ test('an expression that does not compile: red status at deploy, messages go to 
   await helper.load(conditionNode, flow);
   const c1 = helper.getNode('c1');
   const statusCalls = statusesOf(c1);
-  assert.ok(statusCalls.some((s) => s.fill === 'red' && /invalid expression/.test(s.text)), JSON.stringify(statusCalls));
-  const errorCalls = c1.error.getCalls().filter((c) => c.thisValue === c1).map((c) => String(c.args[0]));
-  assert.ok(errorCalls.some((m) => /invalid configuration: expression: .*line 1, column/.test(m)), errorCalls.join('\n'));
+  assert.ok(
+    statusCalls.some((s) => s.fill === 'red' && /invalid expression/.test(s.text)),
+    JSON.stringify(statusCalls),
+  );
+  const errorCalls = c1.error
+    .getCalls()
+    .filter((c) => c.thisValue === c1)
+    .map((c) => String(c.args[0]));
+  assert.ok(
+    errorCalls.some((m) => /invalid configuration: expression: .*line 1, column/.test(m)),
+    errorCalls.join('\n'),
+  );
   const caught = new Promise((resolve) => helper.getNode('caught').on('input', resolve));
   c1.receive({ event: pkgEvent() });
   const msg = await caught;
@@ -226,22 +263,37 @@ test('invalid score and severity settings show a red status naming the property'
     [{ mode: 'package' }, 'packageName'],
     [{ mode: 'jsonata', jsonata: '(' }, 'jsonata'],
   ]) {
-    await helper.load(conditionNode, [{ id: 'f1', type: 'tab' }, { id: 'c1', z: 'f1', type: 'notifier-condition', ...config, wires: [[]] }]);
+    await helper.load(conditionNode, [
+      { id: 'f1', type: 'tab' },
+      { id: 'c1', z: 'f1', type: 'notifier-condition', ...config, wires: [[]] },
+    ]);
     const statuses = statusesOf(helper.getNode('c1'));
-    assert.ok(statuses.some((s) => s.fill === 'red' && s.text === `invalid ${property}`), `${property}: ${JSON.stringify(statuses)}`);
+    assert.ok(
+      statuses.some((s) => s.fill === 'red' && s.text === `invalid ${property}`),
+      `${property}: ${JSON.stringify(statuses)}`,
+    );
     await helper.unload();
   }
 });
 
 test('the status counts passed and blocked events', async () => {
-  const { node } = await run({ mode: 'score', minScore: '7', outputs: 2 }, [vulnEvent({ VulnerabilityScore: '9' , VulnerabilitySeverity: 'Critical' }), vulnEvent({ VulnerabilityScore: '1', VulnerabilitySeverity: 'Low' }), vulnEvent({ VulnerabilityScore: '8', VulnerabilitySeverity: 'High' })]);
+  const { node } = await run({ mode: 'score', minScore: '7', outputs: 2 }, [
+    vulnEvent({ VulnerabilityScore: '9', VulnerabilitySeverity: 'Critical' }),
+    vulnEvent({ VulnerabilityScore: '1', VulnerabilitySeverity: 'Low' }),
+    vulnEvent({ VulnerabilityScore: '8', VulnerabilitySeverity: 'High' }),
+  ]);
   await new Promise((r) => setTimeout(r, 400));
   const texts = statusesOf(node).map((s) => s.text);
   assert.equal(texts[texts.length - 1], '2 passed, 1 blocked');
 });
 
 test.describe('OtterScript preview admin route', () => {
-  test.beforeEach(() => helper.load(conditionNode, [{ id: 'f1', type: 'tab' }, { id: 'c1', z: 'f1', type: 'notifier-condition', wires: [[]] }]));
+  test.beforeEach(() =>
+    helper.load(conditionNode, [
+      { id: 'f1', type: 'tab' },
+      { id: 'c1', z: 'f1', type: 'notifier-condition', wires: [[]] },
+    ]),
+  );
 
   test('renders a template against the sample event of the chosen type', async () => {
     const res = await helper
@@ -253,38 +305,60 @@ test.describe('OtterScript preview admin route', () => {
   });
 
   test('evaluates a predicate', async () => {
-    const yes = await helper.request().post('/notifier-otterscript/preview')
-      .send({ kind: 'predicate', source: '$Compare($VulnerabilityScore,>=,7.5)', eventType: 'sca.new-vulnerability' }).expect(200);
+    const yes = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'predicate', source: '$Compare($VulnerabilityScore,>=,7.5)', eventType: 'sca.new-vulnerability' })
+      .expect(200);
     assert.deepEqual(yes.body, { result: true });
-    const no = await helper.request().post('/notifier-otterscript/preview')
-      .send({ kind: 'predicate', source: '$FeedName == other', eventType: 'package.added' }).expect(200);
+    const no = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'predicate', source: '$FeedName == other', eventType: 'package.added' })
+      .expect(200);
     assert.deepEqual(no.body, { result: false });
   });
 
   test('answers errors with message, line, column, excerpt and phase', async () => {
-    const compile = await helper.request().post('/notifier-otterscript/preview')
-      .send({ kind: 'template', source: 'ok\n  $Nope(1)', eventType: 'package.added' }).expect(200);
+    const compile = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'template', source: 'ok\n  $Nope(1)', eventType: 'package.added' })
+      .expect(200);
     assert.deepEqual(compile.body, {
       error: { message: 'Unknown function $Nope(…) (line 2, column 3)', line: 2, column: 3, excerpt: '  $Nope(1)\n  ^', phase: 'compile' },
     });
-    const run = await helper.request().post('/notifier-otterscript/preview')
-      .send({ kind: 'predicate', source: '$CustomVar == true', eventType: 'package.added' }).expect(200);
+    const run = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'predicate', source: '$CustomVar == true', eventType: 'package.added' })
+      .expect(200);
     assert.equal(run.body.error.phase, 'run');
     assert.match(run.body.error.message, /Unknown variable \$CustomVar/);
   });
 
-  test('evaluates the condition node\'s settings as the node runs them: feed filter, then the chosen mode', async () => {
+  test("evaluates the condition node's settings as the node runs them: feed filter, then the chosen mode", async () => {
     const ask = async (condition, eventType) =>
       (await helper.request().post('/notifier-otterscript/preview').send({ kind: 'condition', condition, eventType }).expect(200)).body;
     // the hidden expression does not count in another mode
     assert.deepEqual(await ask({ mode: 'package', packageName: 'MyCorp.*', expression: '$Broken(' }, 'package.promoted'), {
-      result: true, reason: 'matched', checked: 'feed: internal-utils; package: MyCorp.CoolUtils; version: 3.2.0-pre.1',
+      result: true,
+      reason: 'matched',
+      checked: 'feed: internal-utils; package: MyCorp.CoolUtils; version: 3.2.0-pre.1',
     });
     assert.equal((await ask({ mode: 'package', packageName: 'Other.*' }, 'package.promoted')).result, false);
-    assert.deepEqual(await ask({ mode: 'score', minScore: '8' }, 'sca.new-vulnerability'), { result: false, reason: 'condition', checked: 'feed: (none); VulnerabilityScore: 7.5' });
+    assert.deepEqual(await ask({ mode: 'score', minScore: '8' }, 'sca.new-vulnerability'), {
+      result: false,
+      reason: 'condition',
+      checked: 'feed: (none); VulnerabilityScore: 7.5',
+    });
     assert.equal((await ask({ mode: 'score', minScore: 7 }, 'sca.new-vulnerability')).result, true);
     assert.equal((await ask({ mode: 'severity', minSeverity: 'High' }, 'sca.new-vulnerability')).result, true);
-    assert.deepEqual(await ask({ mode: 'always', feeds: 'public-*' }, 'package.promoted'), { result: false, reason: 'feed', checked: 'feed: internal-utils' });
+    assert.deepEqual(await ask({ mode: 'always', feeds: 'public-*' }, 'package.promoted'), {
+      result: false,
+      reason: 'feed',
+      checked: 'feed: internal-utils',
+    });
     assert.equal((await ask({ mode: 'never' }, 'package.promoted')).result, false);
     assert.equal((await ask({ mode: 'expression', expression: '$FeedName == internal-utils' }, 'package.promoted')).result, true);
     // settings errors name the property; an expression's error has its position
@@ -299,10 +373,19 @@ test.describe('OtterScript preview admin route', () => {
   });
 
   test('an empty template with defaultTemplate previews the default', async () => {
-    const res = await helper.request().post('/notifier-otterscript/preview')
-      .send({ kind: 'template', source: '', eventType: 'package.promoted', defaultTemplate: 'webhook' }).expect(200);
+    const res = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'template', source: '', eventType: 'package.promoted', defaultTemplate: 'webhook' })
+      .expect(200);
     assert.equal(res.body.usedDefault, true);
-    assert.deepEqual(JSON.parse(res.body.result), { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: 'Promoted', user: 'API', feed: 'internal-utils' });
+    assert.deepEqual(JSON.parse(res.body.result), {
+      package: 'MyCorp.CoolUtils',
+      version: '3.2.0-pre.1',
+      event: 'Promoted',
+      user: 'API',
+      feed: 'internal-utils',
+    });
   });
 
   test('malformed requests get 400 naming what is wrong', async () => {
@@ -336,7 +419,15 @@ test.describe('OtterScript preview admin route', () => {
     const asked = [];
     const routes = [];
     const fakeApp = { post: (path, ...handlers) => routes.push({ path, handlers }) };
-    registerPreviewRoute({ httpAdmin: fakeApp, auth: { needsPermission: (p) => { asked.push(p); return (req, res, next) => res.status(401).json({}); } } });
+    registerPreviewRoute({
+      httpAdmin: fakeApp,
+      auth: {
+        needsPermission: (p) => {
+          asked.push(p);
+          return (req, res) => res.status(401).json({});
+        },
+      },
+    });
     assert.deepEqual(asked, [PREVIEW_PERMISSION]);
     assert.equal(PREVIEW_PERMISSION, 'notifier-otterscript.write');
     assert.equal(routes.length, 1);

@@ -64,7 +64,10 @@ test('in a full runtime: both types register, credentials come from the store, r
   rt.RED.nodes.getNode('e1').receive({ event: sampleEvent('package.promoted') });
   const first = await debug.until((m) => m.dispatch);
   assert.equal(first.dispatch.outcome, 'delivered', JSON.stringify(first.dispatch.error));
-  assert.deepEqual(srv.auths.map((a) => [a.username, a.password]), [['runtime-user', 'runtime-pass-42']]);
+  assert.deepEqual(
+    srv.auths.map((a) => [a.username, a.password]),
+    [['runtime-user', 'runtime-pass-42']],
+  );
   assert.doesNotMatch(JSON.stringify(first.dispatch), /runtime-user|runtime-pass-42/);
   const creds = await (await fetch(`${rt.adminUrl}/credentials/notifier-smtp/s1`)).json();
   assert.equal(creds.user, 'runtime-user');

@@ -23,8 +23,32 @@ ownUserDirPerTest(test, {
 function flow(smtp = {}, email = {}) {
   return [
     { id: 'f1', type: 'tab', label: 'mail' },
-    { id: 's1', type: 'notifier-smtp', host: '127.0.0.1', port: 25, security: 'none', authType: 'none', from: 'ProGet <proget@example.com>', rejectUnauthorized: true, ...smtp },
-    { id: 'e1', type: 'notifier-email', z: 'f1', name: 'ops mail', smtp: 's1', to: 'dev@corp.local', cc: '', bcc: '', subject: '', body: '', html: false, wires: [['out']], ...email },
+    {
+      id: 's1',
+      type: 'notifier-smtp',
+      host: '127.0.0.1',
+      port: 25,
+      security: 'none',
+      authType: 'none',
+      from: 'ProGet <proget@example.com>',
+      rejectUnauthorized: true,
+      ...smtp,
+    },
+    {
+      id: 'e1',
+      type: 'notifier-email',
+      z: 'f1',
+      name: 'ops mail',
+      smtp: 's1',
+      to: 'dev@corp.local',
+      cc: '',
+      bcc: '',
+      subject: '',
+      body: '',
+      html: false,
+      wires: [['out']],
+      ...email,
+    },
     { id: 'out', type: 'helper', z: 'f1' },
     { id: 'c1', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'f1' },
@@ -71,10 +95,16 @@ test("ProGet's default subject and body reach the server with To and Cc in the h
   const { dispatch } = await out.next();
   const m = await srv.message(1);
   assert.equal(m.mail.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API');
-  assert.equal(m.mail.text.trim(), 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1');
+  assert.equal(
+    m.mail.text.trim(),
+    'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1',
+  );
   assert.equal(m.mail.html, false);
   assert.deepEqual(m.mail.from.value, [{ address: 'proget@example.com', name: 'ProGet' }]);
-  assert.deepEqual(m.mail.to.value, [{ address: 'dev@corp.local', name: '' }, { address: 'lead@corp.local', name: 'Lead' }]);
+  assert.deepEqual(m.mail.to.value, [
+    { address: 'dev@corp.local', name: '' },
+    { address: 'lead@corp.local', name: 'Lead' },
+  ]);
   assert.deepEqual(m.mail.cc.value, [{ address: 'qa@corp.local', name: '' }]);
   assert.equal(m.mail.bcc, undefined);
   assert.doesNotMatch(m.raw, /audit@corp\.local/);
@@ -148,7 +178,10 @@ test('custom subject, body and recipient templates are rendered from the event',
 test('HTML mode escapes values such as <script> in a variable and sends a text alternative', async (t) => {
   const srv = await startSmtpServer();
   t.after(() => srv.close());
-  await helper.load(nodes, flow({ port: srv.port }, { html: true, subject: 'Added: $PackageId', body: '<h1>$PackageId</h1><p>by <i>$UserName</i></p>' }));
+  await helper.load(
+    nodes,
+    flow({ port: srv.port }, { html: true, subject: 'Added: $PackageId', body: '<h1>$PackageId</h1><p>by <i>$UserName</i></p>' }),
+  );
   const out = collector('out');
   const event = sampleEvent('package.added');
   event.vars.PackageId = '<script>alert("pwned")</script>';
@@ -328,7 +361,8 @@ function everythingLogged(ids) {
   for (const id of ids) {
     const n = helper.getNode(id);
     for (const m of ['log', 'warn', 'error', 'debug', 'trace', 'status']) {
-      for (const call of n[m].getCalls()) parts.push(JSON.stringify(call.args, (k, v) => (v instanceof Error ? { message: v.message, stack: v.stack } : v)));
+      for (const call of n[m].getCalls())
+        parts.push(JSON.stringify(call.args, (k, v) => (v instanceof Error ? { message: v.message, stack: v.stack } : v)));
     }
   }
   for (const call of helper.log().getCalls()) parts.push(JSON.stringify(call.args));
@@ -340,7 +374,9 @@ test('auth login sends the user and password, which appear nowhere in msg.dispat
   const pass = 'S3cret-Pa55word!';
   const srv = await startSmtpServer({ auth: { user, pass } });
   t.after(() => srv.close());
-  await helper.load(nodes, flow({ port: srv.port, security: 'starttls', rejectUnauthorized: false, authType: 'login' }), { s1: { user, password: pass } });
+  await helper.load(nodes, flow({ port: srv.port, security: 'starttls', rejectUnauthorized: false, authType: 'login' }), {
+    s1: { user, password: pass },
+  });
   const out = collector('out');
   send(sampleEvent('package.added'));
   const msg = await out.next();
@@ -401,7 +437,9 @@ test('OAuth2: the access token is fetched from the token URL with the refresh to
   send(sampleEvent('package.added'));
   const { dispatch } = await out.next();
   assert.equal(dispatch.outcome, 'delivered', JSON.stringify(dispatch.error));
-  assert.deepEqual(tokenRequests, [{ client_id: 'client-id-1', client_secret: 'client-secret-xyz', refresh_token: 'refresh-token-abc', grant_type: 'refresh_token' }]);
+  assert.deepEqual(tokenRequests, [
+    { client_id: 'client-id-1', client_secret: 'client-secret-xyz', refresh_token: 'refresh-token-abc', grant_type: 'refresh_token' },
+  ]);
   assert.deepEqual(
     srv.auths.map((a) => [a.method, a.username, a.accessToken]),
     [['XOAUTH2', 'notify@corp.example', 'fresh-access-token-1']],
@@ -437,7 +475,10 @@ test('one pool per SMTP config node, shared by its email nodes; closing the node
   await out.next(1);
   send(sampleEvent('package.deleted'), 'e2');
   await out.next(2);
-  assert.deepEqual(out.all.map((m) => m.dispatch.outcome), ['delivered', 'delivered']);
+  assert.deepEqual(
+    out.all.map((m) => m.dispatch.outcome),
+    ['delivered', 'delivered'],
+  );
   const s1 = helper.getNode('s1');
   assert.equal(s1.client.poolsCreated, 1);
   assert.equal(s1.client.users, 2);
@@ -455,7 +496,10 @@ test('status shows sending, then the last result', async (t) => {
   send(sampleEvent('package.added'));
   await out.next();
   const statuses = statusesOf('e1');
-  assert.ok(statuses.some((s) => s.text === 'sending'), JSON.stringify(statuses));
+  assert.ok(
+    statuses.some((s) => s.text === 'sending'),
+    JSON.stringify(statuses),
+  );
   assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'delivered 250' });
 });
 

@@ -109,7 +109,10 @@ test('a secret auth mode without a secret shows a red status', async () => {
   await helper.load(eventNode, flow({ auth: 'secret', path: '/x' }));
   const ev = helper.getNode('ev');
   const calls = ev.status.getCalls().map((c) => c.args[0]);
-  assert.ok(calls.some((s) => s.fill === 'red' && /secret missing/.test(s.text)), JSON.stringify(calls));
+  assert.ok(
+    calls.some((s) => s.fill === 'red' && /secret missing/.test(s.text)),
+    JSON.stringify(calls),
+  );
 });
 
 test('an endpoint without auth shows a ring status and warns at deploy; with a secret it does neither; new nodes default to secret', async () => {
@@ -121,10 +124,14 @@ test('an endpoint without auth shows a ring status and warns at deploy; with a s
   assert.ok(open.warn.getCalls().some((c) => /has no auth: anyone who can reach it can post events/.test(String(c.args[0]))));
   await helper.unload();
 
-  await helper.load(eventNode, [
-    { id: 'f1', type: 'tab' },
-    { id: 'ev', z: 'f1', type: 'notifier-event', events: [], path: '/sec/keyed', auth: 'secret', wires: [[]] },
-  ], { ev: { secret: 'k' } });
+  await helper.load(
+    eventNode,
+    [
+      { id: 'f1', type: 'tab' },
+      { id: 'ev', z: 'f1', type: 'notifier-event', events: [], path: '/sec/keyed', auth: 'secret', wires: [[]] },
+    ],
+    { ev: { secret: 'k' } },
+  );
   const keyed = helper.getNode('ev');
   assert.ok(keyed.status.getCalls().every((c) => c.args[0].shape !== 'ring'));
   assert.equal(keyed.warn.getCalls().length, 0);

@@ -13,7 +13,22 @@ const helper = testHelper();
 function flow(url) {
   return [
     { id: 'f1', type: 'tab', label: 'redeliver' },
-    { id: 'wh', type: 'notifier-webhook', z: 'f1', name: 'Build server hook', url, method: 'POST', headers: 'Authorization: Bearer not-to-be-kept', content: '', signing: 'none', auth: 'none', timeout: 5, retries: 0, rate: 0, wires: [['h1']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'f1',
+      name: 'Build server hook',
+      url,
+      method: 'POST',
+      headers: 'Authorization: Bearer not-to-be-kept',
+      content: '',
+      signing: 'none',
+      auth: 'none',
+      timeout: 5,
+      retries: 0,
+      rate: 0,
+      wires: [['h1']],
+    },
     { id: 'h1', type: 'notifier-history', z: 'f1', name: '', limit: 50, wires: [[]] },
     { id: 'done1', type: 'complete', z: 'f1', scope: ['h1'], uncaught: false, wires: [['kept']] },
     { id: 'kept', type: 'helper', z: 'f1', wires: [] },
@@ -63,10 +78,13 @@ test('redeliver through the route sends to the receiver again and adds a record 
   const viaNode = await historyKeepsIt;
   assert.equal(viaNode.id, res.body.record.id, 'the history node wired after the webhook node saw the redelivery too');
   const page = await helper.request().get('/notifier-history/wh').expect(200);
-  assert.deepEqual(page.body.records.map((r) => [r.id, r.outcome, r.redeliveryOf]), [
-    [res.body.record.id, 'delivered', first.id],
-    [first.id, 'failed', undefined],
-  ]);
+  assert.deepEqual(
+    page.body.records.map((r) => [r.id, r.outcome, r.redeliveryOf]),
+    [
+      [res.body.record.id, 'delivered', first.id],
+      [first.id, 'failed', undefined],
+    ],
+  );
   assert.equal(page.body.summary.lastOutcome, 'delivered');
   assert.ok(!JSON.stringify(page.body).includes('not-to-be-kept'), 'no credential reached the history');
 });

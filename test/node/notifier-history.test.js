@@ -97,7 +97,13 @@ test('60 dispatches to one notifier keep exactly the latest 50, sent back newest
   const records = Array.from({ length: 60 }, () => makeRecord('out1'));
   await dispatchAll(records.map((dispatch) => ({ dispatch, event: sampleEvent('package.added') })));
   const msg = await query({ notifier: 'Webhook A' });
-  assert.deepEqual(msg.payload.map((r) => r.id), records.slice(10).map((r) => r.id).reverse());
+  assert.deepEqual(
+    msg.payload.map((r) => r.id),
+    records
+      .slice(10)
+      .map((r) => r.id)
+      .reverse(),
+  );
   assert.equal(msg.payload[0].request.headers.Authorization, '<redacted>');
   assert.equal(msg.payload[0].event.type, 'package.added');
   const byId = await query({ notifier: 'out1' });
@@ -109,7 +115,14 @@ test('two notifiers stay apart; a query without msg.notifier sends one summary p
   const msgs = [];
   for (let i = 0; i < 6; i++) {
     msgs.push({ dispatch: makeRecord('out1') });
-    msgs.push({ dispatch: makeRecord('out2', { notifier: 'Slack B', channel: 'slack', outcome: 'failed', error: { code: 'http_500', message: 'boom', permanent: false } }) });
+    msgs.push({
+      dispatch: makeRecord('out2', {
+        notifier: 'Slack B',
+        channel: 'slack',
+        outcome: 'failed',
+        error: { code: 'http_500', message: 'boom', permanent: false },
+      }),
+    });
   }
   await dispatchAll(msgs);
   const a = await query({ notifier: 'Webhook A' });
@@ -126,7 +139,10 @@ test('two notifiers stay apart; a query without msg.notifier sends one summary p
   assert.equal(summary['Slack B'].channel, 'slack');
   assert.equal(summary['Webhook A'].kept, 6);
   const failing = await query({ outcome: 'failed' });
-  assert.deepEqual(failing.payload.map((s) => s.notifier), ['Slack B']);
+  assert.deepEqual(
+    failing.payload.map((s) => s.notifier),
+    ['Slack B'],
+  );
   const none = await query({ notifier: 'never dispatched' });
   assert.deepEqual(none.payload, []);
 });
@@ -139,7 +155,13 @@ test('a lower limit after a redeploy trims the notifiers of that node; a higher 
 
   await helper.load(historyNode, flow('10'));
   const trimmed = await query({ notifier: 'out1' });
-  assert.deepEqual(trimmed.payload.map((r) => r.id), records.slice(20).map((r) => r.id).reverse());
+  assert.deepEqual(
+    trimmed.payload.map((r) => r.id),
+    records
+      .slice(20)
+      .map((r) => r.id)
+      .reverse(),
+  );
   await helper.unload();
 
   await helper.load(historyNode, flow(12));
@@ -248,7 +270,10 @@ test('admin API: notifiers, paged records, bad paging, unknown notifier, clear',
   assert.equal(n.deployed, false);
 
   const page = await helper.request().get('/notifier-history/out1?offset=2&limit=3').expect(200);
-  assert.deepEqual(page.body.records.map((r) => r.id), [records[5].id, records[4].id, records[3].id]);
+  assert.deepEqual(
+    page.body.records.map((r) => r.id),
+    [records[5].id, records[4].id, records[3].id],
+  );
   assert.equal(page.body.total, 8);
   assert.equal(page.body.records[0].hasEvent, true);
   assert.equal(page.body.records[0].event, undefined);

@@ -107,7 +107,11 @@ function tlsConfig(files = {}) {
 
 /** Loads w1 (and config nodes), sends events, returns the msg.dispatch records. */
 async function run(webhook, extra = [], credentials = {}, events = [sampleEvent('package.promoted')]) {
-  const flow = [{ id: 'w1', type: 'notifier-webhook', name: 'hook', retries: 0, wires: [['out']], ...webhook }, { id: 'out', type: 'helper' }, ...extra];
+  const flow = [
+    { id: 'w1', type: 'notifier-webhook', name: 'hook', retries: 0, wires: [['out']], ...webhook },
+    { id: 'out', type: 'helper' },
+    ...extra,
+  ];
   await helper.load(NODES, flow, credentials);
   const w1 = helper.getNode('w1');
   const out = helper.getNode('out');
@@ -136,7 +140,10 @@ test('an HTTP webhook goes through the proxy of an http proxy node (CONNECT), ke
   const rx = await startReceiver();
   const px = await startProxy();
   try {
-    const records = await run({ url: rx.url('/via-proxy'), proxy: 'p1' }, [proxyConfig(px.url)], {}, [sampleEvent('package.promoted'), sampleEvent('package.added')]);
+    const records = await run({ url: rx.url('/via-proxy'), proxy: 'p1' }, [proxyConfig(px.url)], {}, [
+      sampleEvent('package.promoted'),
+      sampleEvent('package.added'),
+    ]);
     for (const r of records) assert.equal(r.outcome, 'delivered', JSON.stringify(r.error));
     assert.equal(rx.requests.length, 2);
     assert.deepEqual(px.connects, [`127.0.0.1:${rx.port}`], 'one tunnel for both deliveries');
@@ -189,7 +196,9 @@ test("a proxy's 407 is a permanent failure that says the proxy refused authentic
   const rx = await startReceiver();
   const px = await startProxy({ auth: true });
   try {
-    const [r] = await run({ url: rx.url(), proxy: 'p1', retries: 3 }, [proxyConfig(px.url)], { p1: { username: PROXY_USER, password: 'wrong-password' } });
+    const [r] = await run({ url: rx.url(), proxy: 'p1', retries: 3 }, [proxyConfig(px.url)], {
+      p1: { username: PROXY_USER, password: 'wrong-password' },
+    });
     assert.equal(r.outcome, 'failed');
     assert.equal(r.error.code, 'proxy_407');
     assert.equal(r.error.permanent, true);
@@ -208,7 +217,12 @@ test("a proxy's 407 is a permanent failure that says the proxy refused authentic
 test("the proxy node's no-proxy list and the environment's NO_PROXY bypass the proxy; HTTP_PROXY applies without a proxy node", async () => {
   const rx = await startReceiver();
   const px = await startProxy();
-  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
+  const saved = {
+    HTTP_PROXY: process.env.HTTP_PROXY,
+    NO_PROXY: process.env.NO_PROXY,
+    http_proxy: process.env.http_proxy,
+    no_proxy: process.env.no_proxy,
+  };
   try {
     let [r] = await run({ url: rx.url('/direct'), proxy: 'p1' }, [proxyConfig(px.url, ['127.0.0.1'])]);
     assert.equal(r.outcome, 'delivered');
@@ -228,7 +242,10 @@ test("the proxy node's no-proxy list and the environment's NO_PROXY bypass the p
     [r] = await run({ url: rx.url('/env-bypass') });
     assert.equal(r.outcome, 'delivered');
     assert.equal(px.connects.length, 1, 'NO_PROXY bypass');
-    assert.deepEqual(rx.requests.map((q) => q.path), ['/direct', '/env-proxy', '/env-bypass']);
+    assert.deepEqual(
+      rx.requests.map((q) => q.path),
+      ['/direct', '/env-proxy', '/env-bypass'],
+    );
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -264,9 +281,13 @@ test('Slack goes through the proxy node too', async () => {
   const rx = await startReceiver({ answer: { status: 200, body: 'ok' } });
   const px = await startProxy();
   try {
-    await helper.load(NODES, [{ id: 's1', type: 'notifier-slack', proxy: 'p1', wires: [['out']] }, { id: 'out', type: 'helper' }, proxyConfig(px.url)], {
-      s1: { url: rx.url('/services/T0/B0/secret') },
-    });
+    await helper.load(
+      NODES,
+      [{ id: 's1', type: 'notifier-slack', proxy: 'p1', wires: [['out']] }, { id: 'out', type: 'helper' }, proxyConfig(px.url)],
+      {
+        s1: { url: rx.url('/services/T0/B0/secret') },
+      },
+    );
     const got = new Promise((r) => helper.getNode('out').once('input', (m) => r(m.dispatch)));
     helper.getNode('s1').receive({ event: sampleEvent('package.promoted') });
     assert.equal((await got).outcome, 'delivered');
@@ -284,7 +305,9 @@ test('Slack goes through the proxy node too', async () => {
 test('$WebBaseUrl/hook with basic auth is refused at deploy: red status, log line, nothing sent', async () => {
   const rx = await startReceiver();
   try {
-    const [r] = await run({ url: '$WebBaseUrl/hook', auth: 'basic' }, [], { w1: { username: BASIC_USER, password: BASIC_PASS } }, [eventWith({ WebBaseUrl: rx.base })]);
+    const [r] = await run({ url: '$WebBaseUrl/hook', auth: 'basic' }, [], { w1: { username: BASIC_USER, password: BASIC_PASS } }, [
+      eventWith({ WebBaseUrl: rx.base }),
+    ]);
     const w1 = helper.getNode('w1');
     assert.deepEqual(w1.status.firstCall.args[0], { fill: 'red', shape: 'ring', text: 'config error' });
     const logged = helper
@@ -308,7 +331,9 @@ test('with allowedHosts, a rendered host outside the list is egress_denied befor
   const rx = await startReceiver();
   try {
     const creds = { w1: { username: BASIC_USER, password: BASIC_PASS } };
-    let [r] = await run({ url: '$WebBaseUrl/hook', auth: 'basic', allowedHosts: 'hooks.example.com, *.corp.example' }, [], creds, [eventWith({ WebBaseUrl: rx.base })]);
+    let [r] = await run({ url: '$WebBaseUrl/hook', auth: 'basic', allowedHosts: 'hooks.example.com, *.corp.example' }, [], creds, [
+      eventWith({ WebBaseUrl: rx.base }),
+    ]);
     assert.equal(r.outcome, 'failed');
     assert.equal(r.error.code, 'egress_denied');
     assert.equal(r.error.permanent, true);
@@ -328,7 +353,9 @@ test('metadata addresses in every spelling are egress_denied with no connection 
   try {
     const urls = ['http://169.254.169.254/latest/meta-data', 'http://[::ffff:169.254.169.254]/', 'http://0xa9fea9fe/', 'http://2852039166/'];
     for (const url of urls) {
-      const [r] = await run({ url, auth: 'basic', signing: 'github' }, [], { w1: { username: BASIC_USER, password: BASIC_PASS, secret: 'gh-secret' } });
+      const [r] = await run({ url, auth: 'basic', signing: 'github' }, [], {
+        w1: { username: BASIC_USER, password: BASIC_PASS, secret: 'gh-secret' },
+      });
       assert.equal(r.outcome, 'failed', url);
       assert.equal(r.error.code, 'egress_denied', url);
       assert.equal(r.error.permanent, true, url);

@@ -115,7 +115,11 @@ test('ten messages to one URL are spaced at least one second apart (real clock)'
     // when each request was sent (the sender's clock, which the rate limit governs; arrival times at
     // the receiver also carry the scheduling noise of a loaded machine)
     const sent = msgs.map((m) => Date.parse(m.dispatch.attemptLog[0].startedAt));
-    assert.deepEqual(msgs.map((m) => m.n), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'in order');
+    assert.deepEqual(
+      msgs.map((m) => m.n),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      'in order',
+    );
     for (let i = 1; i < sent.length; i++) assert.ok(sent[i] - sent[i - 1] >= 1000, `gap ${i}: ${sent[i] - sent[i - 1]} ms`);
     assert.ok(rx.requests.at(-1).at - rx.requests[0].at >= 8000, 'the receiver saw them spread over at least 8 s');
   } finally {

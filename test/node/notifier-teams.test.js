@@ -33,7 +33,8 @@ function collect() {
   };
 }
 
-const workflowUrl = (rx) => rx.url('/workflows/0f1e2d3c/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=T3amsS1gnatureSecret');
+const workflowUrl = (rx) =>
+  rx.url('/workflows/0f1e2d3c/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=T3amsS1gnatureSecret');
 
 test.before(() => new Promise((r) => helper.startServer(r)));
 test.after(() => new Promise((r) => helper.stopServer(r)));

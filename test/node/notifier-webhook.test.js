@@ -6,7 +6,7 @@ const { Webhook } = require('standardwebhooks');
 const { testHelper, nodeModule, ownUserDirPerTest } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
 const { progetExample } = require('../helpers/seed');
-const { sampleEvent, EVENT_TYPES, eventTypeInfo } = require('../../dist/core/events');
+const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 const { githubSignature } = require('../../dist/core/channels/webhook');
 
 const helper = testHelper();
@@ -139,14 +139,20 @@ test('header injection is refused at deploy: config error in status and log; eve
     const statuses = h.node.status.args.map((a) => a[0]);
     assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'config error' });
     const logged = h.node.error.args.map((a) => String(a[0]));
-    assert.ok(logged.some((m) => /misconfigured: headers line 2: the escapes `r and `n would put a line break in header X-Evil/.test(m)), logged.join('\n'));
+    assert.ok(
+      logged.some((m) => /misconfigured: headers line 2: the escapes `r and `n would put a line break in header X-Evil/.test(m)),
+      logged.join('\n'),
+    );
     h.send({ event: sampleEvent('package.added') });
     const { dispatch } = await h.next();
     assert.equal(dispatch.outcome, 'failed');
     assert.equal(dispatch.error.code, 'config');
     assert.equal(dispatch.attempts, 0);
     await new Promise((r) => setTimeout(r, 20));
-    assert.ok(h.errors.some((e) => e instanceof Error && /config/.test(e.message)), 'done(err) reached the runtime');
+    assert.ok(
+      h.errors.some((e) => e instanceof Error && /config/.test(e.message)),
+      'done(err) reached the runtime',
+    );
     assert.equal(rx.requests.length, 0);
   } finally {
     await rx.close();
@@ -226,7 +232,10 @@ test('status shows queued and sending while a slow receiver works, then the last
     for (let i = 0; i < 6; i++) await h.next();
     await new Promise((r) => setTimeout(r, 20));
     const texts = h.node.status.args.map((a) => a[0].text).filter(Boolean);
-    assert.ok(texts.some((t) => /^sending, \d+ queued$/.test(t)), texts.join(' | '));
+    assert.ok(
+      texts.some((t) => /^sending, \d+ queued$/.test(t)),
+      texts.join(' | '),
+    );
     assert.equal(texts.at(-1), 'delivered 200');
   } finally {
     await rx.close();

@@ -23,7 +23,19 @@ test('SIGKILL mid-burst: every 202 is delivered after the restart, repeats carry
     await deployTo(child.adminUrl, [
       { id: 'tab', type: 'tab', label: 'burst' },
       { id: 'ev', type: 'notifier-event', z: 'tab', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
-      { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'burst hook', url: rx.url(), headers: 'Content-Type: text/plain', content: '$PackageId', timeout: '5', retries: '10', rate: '0', wires: [['hist']] },
+      {
+        id: 'wh',
+        type: 'notifier-webhook',
+        z: 'tab',
+        name: 'burst hook',
+        url: rx.url(),
+        headers: 'Content-Type: text/plain',
+        content: '$PackageId',
+        timeout: '5',
+        retries: '10',
+        rate: '0',
+        wires: [['hist']],
+      },
       { id: 'hist', type: 'notifier-history', z: 'tab', limit: 10000, wires: [[]] },
     ]);
     const url = `${child.nodeUrl}/burst`;
@@ -61,13 +73,19 @@ test('SIGKILL mid-burst: every 202 is delivered after the restart, repeats carry
     const repeats = rx.requests.length - idsByBody.size;
 
     let records = [];
-    await eventually(async () => {
-      records = await historyOf(child.adminUrl, 'wh');
-      const kept = new Set(records.filter((r) => r.outcome === 'delivered').map((r) => r.eventId));
-      return [...accepted].every((i) => kept.has(`ev-${i}`));
-    }, 30_000, 'a delivered record for every accepted event');
+    await eventually(
+      async () => {
+        records = await historyOf(child.adminUrl, 'wh');
+        const kept = new Set(records.filter((r) => r.outcome === 'delivered').map((r) => r.eventId));
+        return [...accepted].every((i) => kept.has(`ev-${i}`));
+      },
+      30_000,
+      'a delivered record for every accepted event',
+    );
     assert.equal(new Set(records.map((r) => r.id)).size, records.length, 'each record once');
-    console.log(`# accepted ${accepted.size} of ${EVENTS} before SIGKILL; ${sentBeforeKill} requests before it; ${repeats} repeated deliveries after the restart`);
+    console.log(
+      `# accepted ${accepted.size} of ${EVENTS} before SIGKILL; ${sentBeforeKill} requests before it; ${repeats} repeated deliveries after the restart`,
+    );
   } finally {
     await stopChild(child);
     await rx.close();

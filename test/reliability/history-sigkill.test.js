@@ -23,12 +23,50 @@ function flows(hookUrl, ackUrl) {
   return [
     { id: 'tab', type: 'tab', label: 'sigkill' },
     { id: 'ev', type: 'notifier-event', z: 'tab', name: 'events', path: '/load', events: [], auth: 'none', wires: [['wh']] },
-    { id: 'wh', type: 'notifier-webhook', z: 'tab', name: 'killed webhook', url: hookUrl, method: 'POST', headers: '', content: '', signing: 'none', timeout: '5', retries: '0', rate: '0', wires: [['hist']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'killed webhook',
+      url: hookUrl,
+      method: 'POST',
+      headers: '',
+      content: '',
+      signing: 'none',
+      timeout: '5',
+      retries: '0',
+      rate: '0',
+      wires: [['hist']],
+    },
     { id: 'hist', type: 'notifier-history', z: 'tab', name: 'history', limit: 10000, wires: [[]] },
     // the acknowledgement: the history node called done() for this record
     { id: 'done', type: 'complete', z: 'tab', scope: ['hist'], uncaught: false, wires: [['ackfmt']] },
-    { id: 'ackfmt', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'dispatch', tot: 'msg' }, { t: 'delete', p: 'event', pt: 'msg' }], wires: [['ack']] },
-    { id: 'ack', type: 'http request', z: 'tab', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: ackUrl, persist: true, tls: '', proxy: '', authType: '', senderr: false, headers: [], wires: [[]] },
+    {
+      id: 'ackfmt',
+      type: 'change',
+      z: 'tab',
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: 'dispatch', tot: 'msg' },
+        { t: 'delete', p: 'event', pt: 'msg' },
+      ],
+      wires: [['ack']],
+    },
+    {
+      id: 'ack',
+      type: 'http request',
+      z: 'tab',
+      method: 'POST',
+      ret: 'txt',
+      paytoqs: 'ignore',
+      url: ackUrl,
+      persist: true,
+      tls: '',
+      proxy: '',
+      authType: '',
+      senderr: false,
+      headers: [],
+      wires: [[]],
+    },
   ];
 }
 
@@ -93,9 +131,23 @@ function startLoad(info, prefix) {
   const accepted = [];
   const post = (id) =>
     new Promise((resolve) => {
-      const body = JSON.stringify({ event: 'Added', id, PackageId: 'Kill.Pkg', PackageVersion: `1.0.${seq}`, FeedName: 'internal-kill', UserName: 'kill' });
+      const body = JSON.stringify({
+        event: 'Added',
+        id,
+        PackageId: 'Kill.Pkg',
+        PackageVersion: `1.0.${seq}`,
+        FeedName: 'internal-kill',
+        UserName: 'kill',
+      });
       const req = http.request(
-        { host: target.hostname, port: target.port, path: '/load', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: '/load',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode));
@@ -173,7 +225,19 @@ test('SIGKILL under load, twice: every acknowledged history record is there afte
     for (const [id, acked] of ackedNow) {
       const r = byId.get(id);
       assert.ok(r, `cycle ${cycle}: acknowledged record ${id} (event ${acked.eventId}) is missing after SIGKILL`);
-      for (const k of ['notifierId', 'notifier', 'channel', 'eventId', 'eventType', 'feed', 'outcome', 'attempts', 'startedAt', 'durationMs', 'summary']) {
+      for (const k of [
+        'notifierId',
+        'notifier',
+        'channel',
+        'eventId',
+        'eventType',
+        'feed',
+        'outcome',
+        'attempts',
+        'startedAt',
+        'durationMs',
+        'summary',
+      ]) {
         assert.deepEqual(r[k], acked[k], `cycle ${cycle}: record ${id} field ${k}`);
       }
       assert.deepEqual(r.request, acked.request, `cycle ${cycle}: record ${id} request`);
@@ -182,7 +246,9 @@ test('SIGKILL under load, twice: every acknowledged history record is there afte
       checked++;
     }
     const failed = kept.filter((r) => r.outcome === 'failed').length;
-    t.diagnostic(`cycle ${cycle}: ${load.accepted.length} events accepted, ${ackedNow.size} records acknowledged in total, ${kept.length} kept after the restart (${failed} failed), ${checked} checked`);
+    t.diagnostic(
+      `cycle ${cycle}: ${load.accepted.length} events accepted, ${ackedNow.size} records acknowledged in total, ${kept.length} kept after the restart (${failed} failed), ${checked} checked`,
+    );
     assert.ok(kept.length >= ackedNow.size, 'at least every acknowledged record is kept');
   }
   await stopChild(node);

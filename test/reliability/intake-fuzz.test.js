@@ -13,7 +13,13 @@ const COUNT = Number(process.env.FUZZ_COUNT || 5000);
 const SEED_BODIES = [
   { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', event: 'Promoted', user: 'API', feed: 'internal-utils' },
   { package: 'MyCorp.CoolUtils', version: '3.2.0-pre.1', result: 'Noncompliant', details: 'x', feed: 'internal-utils' },
-  { packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }], vulnerabilityId: 'PGV-2245804', summary: 's', severity: 'High', score: '7.5' },
+  {
+    packages: [{ Name: 'nuget:Newtonsoft.Json', AffectedVersions: '< 13.0.1.' }],
+    vulnerabilityId: 'PGV-2245804',
+    summary: 's',
+    severity: 'High',
+    score: '7.5',
+  },
   { issues: [{ Sequence: '1', Detail: 'd' }], buildNumber: '25.4.2', releaseNumber: 'v25-Q4', projectName: 'XAPUtil.Web' },
 ];
 
@@ -29,7 +35,37 @@ const anyValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
 );
 const mutatedSeed = fc
-  .tuple(fc.constantFrom(...SEED_BODIES), fc.array(fc.tuple(fc.constantFrom('package', 'version', 'event', 'user', 'feed', 'packages', 'score', 'severity', 'issues', 'buildNumber', 'result', 'vulnerabilityId', 'id', 'occurredAt', 'type', 'vars', '$PackageId', 'FeedName', '__proto__', 'constructor'), anyValue), { maxLength: 4 }))
+  .tuple(
+    fc.constantFrom(...SEED_BODIES),
+    fc.array(
+      fc.tuple(
+        fc.constantFrom(
+          'package',
+          'version',
+          'event',
+          'user',
+          'feed',
+          'packages',
+          'score',
+          'severity',
+          'issues',
+          'buildNumber',
+          'result',
+          'vulnerabilityId',
+          'id',
+          'occurredAt',
+          'type',
+          'vars',
+          '$PackageId',
+          'FeedName',
+          '__proto__',
+          'constructor',
+        ),
+        anyValue,
+      ),
+      { maxLength: 4 },
+    ),
+  )
   .map(([seed, edits]) => {
     const body = JSON.parse(JSON.stringify(seed));
     for (const [k, v] of edits) body[k] = v;
@@ -58,10 +94,24 @@ const oddEncoding = fc.tuple(fc.constantFrom(...SEED_BODIES), fc.constantFrom('u
   if (enc === 'bom') return { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), type: 'application/json' };
   return { body: Buffer.from(text.replace('API', 'A\u0000PI')), type: 'application/json' };
 });
-const oddType = fc.tuple(fc.constantFrom(...SEED_BODIES), fc.constantFrom('', 'text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/vnd.api+json', 'APPLICATION/JSON', 'application/json;;;')).map(([seed, type]) => ({
-  body: Buffer.from(JSON.stringify(seed)),
-  type,
-}));
+const oddType = fc
+  .tuple(
+    fc.constantFrom(...SEED_BODIES),
+    fc.constantFrom(
+      '',
+      'text/plain',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+      'application/vnd.api+json',
+      'APPLICATION/JSON',
+      'application/json;;;',
+    ),
+  )
+  .map(([seed, type]) => ({
+    body: Buffer.from(JSON.stringify(seed)),
+    type,
+  }));
 // many keys (over and under the 1,000-variable cap, flat and under `vars`), long digit runs, reserved names
 const manyKeys = fc.tuple(fc.integer({ min: 500, max: 70_000 }), fc.boolean()).map(([n, normalized]) => {
   const vars = { PackageId: 'p', PackageVersion: '1', FeedName: 'f' };

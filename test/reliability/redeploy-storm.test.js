@@ -57,9 +57,23 @@ test(`redeploy storm: ${DEPLOYS} full deploys under load lose no accepted event 
 
   const post = (id) =>
     new Promise((resolve) => {
-      const body = JSON.stringify({ event: 'Added', id, PackageId: 'Storm.Pkg', PackageVersion: `1.0.${id.split('-')[1]}`, FeedName: 'internal-storm', UserName: 'storm' });
+      const body = JSON.stringify({
+        event: 'Added',
+        id,
+        PackageId: 'Storm.Pkg',
+        PackageVersion: `1.0.${id.split('-')[1]}`,
+        FeedName: 'internal-storm',
+        UserName: 'storm',
+      });
       const req = http.request(
-        { host: target.hostname, port: target.port, path: '/storm', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: '/storm',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           const chunks = [];
           res.on('data', (c) => chunks.push(c));
@@ -106,7 +120,11 @@ test(`redeploy storm: ${DEPLOYS} full deploys under load lose no accepted event 
   await load;
   agent.destroy();
 
-  await waitFor(() => accepted.every((id) => counter.records.has(id)), 30_000, `a record for every accepted event (${accepted.filter((id) => !counter.records.has(id)).length} missing)`).catch(() => undefined);
+  await waitFor(
+    () => accepted.every((id) => counter.records.has(id)),
+    30_000,
+    `a record for every accepted event (${accepted.filter((id) => !counter.records.has(id)).length} missing)`,
+  ).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 500));
   const missing = accepted.filter((id) => !counter.records.has(id));
   const outcomes = {};
@@ -127,7 +145,7 @@ test(`redeploy storm: ${DEPLOYS} full deploys under load lose no accepted event 
   }
 
   // after the storm: one more deploy, then timers and sockets go back to the baseline
-  await rt.deploy(flows(rx.base, generation++));
+  await rt.deploy(flows(rx.base, generation));
   let now = activeResources();
   const settled = () => {
     now = activeResources();

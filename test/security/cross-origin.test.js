@@ -30,7 +30,17 @@ test.before(async () => {
   await rt.deploy([
     { id: 't1', type: 'tab', label: 'cors' },
     { id: 'ev', z: 't1', type: 'notifier-event', path: '/proget/events', events: [], auth: 'none', wires: [['dbg']] },
-    { id: 'own', z: 't1', type: 'notifier-event', path: '/events', port: String(ownPort), host: '127.0.0.1', events: [], auth: 'none', wires: [['dbg']] },
+    {
+      id: 'own',
+      z: 't1',
+      type: 'notifier-event',
+      path: '/events',
+      port: String(ownPort),
+      host: '127.0.0.1',
+      events: [],
+      auth: 'none',
+      wires: [['dbg']],
+    },
     { id: 'dbg', z: 't1', type: 'debug', active: false },
   ]);
   // the attacker's page, on another origin (another port of 127.0.0.1)
@@ -53,21 +63,32 @@ test('a preflight from another origin is refused without any CORS header, on the
     });
     assert.equal(res.status, 403, url);
     assert.equal(res.headers.get('access-control-allow-origin'), null, url);
-    const post = await fetch(url, { method: 'POST', headers: { Origin: 'http://evil.example', 'content-type': 'text/plain' }, body: JSON.stringify(EVENT) });
+    const post = await fetch(url, {
+      method: 'POST',
+      headers: { Origin: 'http://evil.example', 'content-type': 'text/plain' },
+      body: JSON.stringify(EVENT),
+    });
     assert.equal(post.status, 403, url);
     assert.equal(post.headers.get('access-control-allow-origin'), null, url);
   }
   // elsewhere on the admin root Node-RED's own CORS answer is unchanged: Node-RED 4's editor API allows any
   // origin (which is where the endpoint's `*` came from); Node-RED 5 dropped that
-  const admin = await fetch(`${rt.adminUrl}/settings`, { method: 'OPTIONS', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'GET' } });
+  const admin = await fetch(`${rt.adminUrl}/settings`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'GET' },
+  });
   assert.equal(admin.headers.get('access-control-allow-origin'), NR5 ? null : '*');
   // a server-to-server request (no Origin) is accepted and carries no CORS header
-  const server = await fetch(`${rt.nodeUrl}/proget/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(EVENT) });
+  const server = await fetch(`${rt.nodeUrl}/proget/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(EVENT),
+  });
   assert.equal(server.status, 202);
   assert.equal(server.headers.get('access-control-allow-origin'), null);
 });
 
-test('in Chromium, a page on another origin cannot post an event; a page of the runtime\'s own origin can', { timeout: 120000 }, async (t) => {
+test("in Chromium, a page on another origin cannot post an event; a page of the runtime's own origin can", { timeout: 120000 }, async (t) => {
   if (chromiumMissing(t)) return;
   const browser = await launch();
   t.after(() => browser.close());

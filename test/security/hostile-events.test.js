@@ -16,14 +16,24 @@ const CATASTROPHIC =
 const flows = () => [
   { id: 't1', type: 'tab', label: 'hostile' },
   { id: 'ev', z: 't1', type: 'notifier-event', path: '/hostile/events', events: [], auth: 'none', wires: [['dbg', 'regex', 'budget']] },
-  { id: 'regex', z: 't1', type: 'notifier-condition', feeds: '', mode: 'expression', expression: CATASTROPHIC, outputs: 2, wires: [['matched'], ['unmatched']] },
+  {
+    id: 'regex',
+    z: 't1',
+    type: 'notifier-condition',
+    feeds: '',
+    mode: 'expression',
+    expression: CATASTROPHIC,
+    outputs: 2,
+    wires: [['matched'], ['unmatched']],
+  },
   {
     id: 'budget',
     z: 't1',
     type: 'notifier-condition',
     feeds: '',
     mode: 'expression',
-    expression: '$Replace($Replace($Replace($Replace($Replace($Replace($Replace($Replace($Var0, x, yy), y, xx), x, yy), y, xx), x, yy), y, xx), x, yy), y, xx) == ""',
+    expression:
+      '$Replace($Replace($Replace($Replace($Replace($Replace($Replace($Replace($Var0, x, yy), y, xx), x, yy), y, xx), x, yy), y, xx), x, yy), y, xx) == ""',
     outputs: 1,
     wires: [[]],
   },
@@ -50,7 +60,8 @@ async function post(body, path = '/hostile/events') {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const normal = (extra = {}) => JSON.stringify({ event: 'package.promoted', PackageId: 'Safe.Package', PackageVersion: '1.0.0', FeedName: 'internal', ...extra });
+const normal = (extra = {}) =>
+  JSON.stringify({ event: 'package.promoted', PackageId: 'Safe.Package', PackageVersion: '1.0.0', FeedName: 'internal', ...extra });
 
 test('a body of 60,000 variables (under the 1 MiB limit) is refused with 413 naming the cap, and nothing is emitted', async () => {
   const box = rt.inbox('dbg');
@@ -71,9 +82,29 @@ test('a body of 60,000 variables (under the 1 MiB limit) is refused with 413 nam
 
 test('every cap is refused with a status and a message that names it', async () => {
   const cases = [
-    [{ event: 'package.promoted', PackageId: 'p', PackageVersion: '1', FeedName: 'f', Long: 'x'.repeat(70000) }, 413, /text longer than 65536 characters/],
-    [{ event: 'package.promoted', PackageId: 'p', PackageVersion: '1', FeedName: 'f', List: Array(10001).fill('a') }, 413, /more than 10000 \(the cap for one list or map\)/],
-    [{ event: 'package.promoted', PackageId: 'p', PackageVersion: '1', FeedName: 'f', A: Array(9000).fill('a'), B: Array(9000).fill('a'), C: Array(9000).fill('a') }, 413, /more than 20000 values in all/],
+    [
+      { event: 'package.promoted', PackageId: 'p', PackageVersion: '1', FeedName: 'f', Long: 'x'.repeat(70000) },
+      413,
+      /text longer than 65536 characters/,
+    ],
+    [
+      { event: 'package.promoted', PackageId: 'p', PackageVersion: '1', FeedName: 'f', List: Array(10001).fill('a') },
+      413,
+      /more than 10000 \(the cap for one list or map\)/,
+    ],
+    [
+      {
+        event: 'package.promoted',
+        PackageId: 'p',
+        PackageVersion: '1',
+        FeedName: 'f',
+        A: Array(9000).fill('a'),
+        B: Array(9000).fill('a'),
+        C: Array(9000).fill('a'),
+      },
+      413,
+      /more than 20000 values in all/,
+    ],
   ];
   for (const [body, status, message] of cases) {
     const r = await post(JSON.stringify(body));
@@ -106,7 +137,9 @@ test('a 1 MiB body of the most variables allowed is answered within 50x the time
     bigs.push(await round(body));
   }
   const ratio = median(bigs) / median(normals);
-  t.diagnostic(`1 MiB / ${MAX_VARIABLES} variables: median ${median(bigs).toFixed(1)} ms; normal event ${median(normals).toFixed(1)} ms; ratio ${ratio.toFixed(1)}`);
+  t.diagnostic(
+    `1 MiB / ${MAX_VARIABLES} variables: median ${median(bigs).toFixed(1)} ms; normal event ${median(normals).toFixed(1)} ms; ratio ${ratio.toFixed(1)}`,
+  );
   assert.ok(ratio < 50, `ratio ${ratio.toFixed(1)}`);
 });
 
@@ -132,7 +165,11 @@ test('accepted events are frozen, and output nodes need not check them again', a
   const msg = await box.until((m) => m.event?.id === r.json.id);
   const { isValidatedEvent } = require('../../dist/core/events');
   assert.ok(isValidatedEvent(msg.event), 'marked as validated (the mark survives Node-RED cloning the message for each wire)');
-  if (Object.isFrozen(msg.event)) assert.throws(() => { 'use strict'; msg.event.vars.PackageId = 'changed'; }, TypeError);
+  if (Object.isFrozen(msg.event))
+    assert.throws(() => {
+      'use strict';
+      msg.event.vars.PackageId = 'changed';
+    }, TypeError);
 });
 
 async function regexRound(size) {
@@ -153,7 +190,9 @@ test('the catastrophic patterns (a+){1,}b, (a|a)*b and \\d+\\.\\d+\\.\\d+ run in
     large.push(await regexRound(64000));
   }
   const ratio = median(large) / median(small);
-  t.diagnostic(`regex: 8,000 characters ${median(small).toFixed(1)} ms, 64,000 characters ${median(large).toFixed(1)} ms, ratio ${ratio.toFixed(2)} (quadratic: 64)`);
+  t.diagnostic(
+    `regex: 8,000 characters ${median(small).toFixed(1)} ms, 64,000 characters ${median(large).toFixed(1)} ms, ratio ${ratio.toFixed(2)} (quadratic: 64)`,
+  );
   assert.ok(ratio < 24, `ratio ${ratio.toFixed(2)}`);
   assert.equal(rt.inbox('matched').all.length, 0);
 });

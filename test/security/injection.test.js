@@ -31,7 +31,16 @@ test.before(async () => {
   rt = await startRuntime({ logLevel: process.env.NR_LOG || 'off' });
   await rt.deploy([
     { id: 't1', type: 'tab', label: 'injection' },
-    { id: 'ev', z: 't1', type: 'notifier-event', path: '/proget/events', events: [], auth: 'secret', credentials: { secret: 'shh' }, wires: [['sl', 'tm', 'mailTo', 'mailHtml']] },
+    {
+      id: 'ev',
+      z: 't1',
+      type: 'notifier-event',
+      path: '/proget/events',
+      events: [],
+      auth: 'secret',
+      credentials: { secret: 'shh' },
+      wires: [['sl', 'tm', 'mailTo', 'mailHtml']],
+    },
     { id: 'sl', z: 't1', type: 'notifier-slack', name: 'slack', credentials: { url: slack.webhookUrl }, wires: [['out']] },
     { id: 'tm', z: 't1', type: 'notifier-teams', name: 'teams', credentials: { url: teams.url('/workflows/trigger?sig=s3cret') }, wires: [['out']] },
     { id: 'smtp', type: 'notifier-smtp', host: '127.0.0.1', port: smtp.port, security: 'none', authType: 'none', from: 'ProGet <proget@corp.local>' },
@@ -107,7 +116,10 @@ test('the attack event reaches every channel and every value comes out inert', a
     assert.doesNotMatch(literal, /<[a-z]+:/i, `Teams text ${JSON.stringify(t)} has an autolink`);
     assert.doesNotMatch(literal, /evil\.example\)/, `Teams text ${JSON.stringify(t)}`);
   }
-  assert.ok(cardTexts.some((t) => t.includes('\\[md\\]\\(https://evil.example\\)')), 'the version is shown as text');
+  assert.ok(
+    cardTexts.some((t) => t.includes('\\[md\\]\\(https://evil.example\\)')),
+    'the version is shown as text',
+  );
 
   // Email To: a value cannot add recipients: permanent bad_recipient, nothing sent to any of them
   assert.equal(records['to-template'].outcome, 'failed');

@@ -33,13 +33,21 @@ test('the default message of every event type is Block Kit (header, facts as fie
     assert.equal(p.blocks.at(-1).type, 'context');
   }
   const pkg = payloadFor({}, sampleEvent('package.promoted'));
-  assert.equal(pkg.text, '*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1|View in ProGet>');
+  assert.equal(
+    pkg.text,
+    '*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1|View in ProGet>',
+  );
   assert.match(pkg.blocks.at(-1).elements[0].text, /^Feed internal-utils · by API · \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
 });
 
 test('a custom text template is sent as mrkdwn text; a JSON object with blocks is sent as the payload', () => {
-  assert.deepEqual(payloadFor({ text: 'New: *$PackageId* in $FeedName' }, sampleEvent('package.added')), { text: 'New: *MyCorp.CoolUtils* in internal-utils' });
-  const blocks = payloadFor({ text: '{"text":"fallback $PackageId","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"hi"}}]}' }, sampleEvent('package.added'));
+  assert.deepEqual(payloadFor({ text: 'New: *$PackageId* in $FeedName' }, sampleEvent('package.added')), {
+    text: 'New: *MyCorp.CoolUtils* in internal-utils',
+  });
+  const blocks = payloadFor(
+    { text: '{"text":"fallback $PackageId","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"hi"}}]}' },
+    sampleEvent('package.added'),
+  );
   assert.deepEqual(blocks, { text: 'fallback MyCorp.CoolUtils', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }] });
   assert.deepEqual(customSlackMessage('{not json'), { text: '{not json' });
 });
@@ -78,7 +86,14 @@ test("over-long texts stay within Slack's limits, cut visibly", () => {
 test("Slack's answers: ok delivered; permanent error codes fail at once; 429 and 5xx are retried", () => {
   const res = (status, body, headers = {}) => ({ status, statusText: '', headers, body, truncated: false });
   assert.equal(classifySlackResponse(res(200, 'ok'), 0).kind, 'delivered');
-  for (const [status, code] of [[400, 'invalid_payload'], [403, 'invalid_token'], [403, 'action_prohibited'], [404, 'channel_not_found'], [404, 'no_service'], [410, 'channel_is_archived']]) {
+  for (const [status, code] of [
+    [400, 'invalid_payload'],
+    [403, 'invalid_token'],
+    [403, 'action_prohibited'],
+    [404, 'channel_not_found'],
+    [404, 'no_service'],
+    [410, 'channel_is_archived'],
+  ]) {
     const r = classifySlackResponse(res(status, code), 0);
     assert.equal(r.kind, 'permanent', code);
     assert.equal(r.code, `slack_${code}`);
@@ -103,7 +118,10 @@ test('ten messages to one webhook URL are spaced at least one second apart (virt
     const d = new Dispatcher({ engine, driver: ch.driver, notifier: 's', notifierId: 's', redactor: new Redactor([rx.webhookUrl]) });
     const recs = await Promise.all(Array.from({ length: 10 }, () => d.dispatch(sampleEvent('package.added'))));
     await d.close();
-    assert.deepEqual(recs.map((r) => r.outcome), Array(10).fill('delivered'));
+    assert.deepEqual(
+      recs.map((r) => r.outcome),
+      Array(10).fill('delivered'),
+    );
     const starts = recs.map((r) => Date.parse(r.attemptLog[0].startedAt)).sort((a, b) => a - b);
     for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 1000, `gap ${i}: ${starts[i] - starts[i - 1]} ms`);
     assert.equal(rx.requests.length, 10);
@@ -124,7 +142,8 @@ test('configuration errors name the field and never echo the URL', () => {
 
 test('a value inside a Block Kit template cannot close its JSON string to add blocks or buttons, nor ping or link', () => {
   const { normalizeEvent } = require('../../dist/core/events');
-  const attack = 'x"}},{"type":"actions","elements":[{"type":"button","url":"https://evil.example","text":{"type":"plain_text","text":"go"}}]},{"type":"section","text":{"type":"mrkdwn","text":"<!channel>';
+  const attack =
+    'x"}},{"type":"actions","elements":[{"type":"button","url":"https://evil.example","text":{"type":"plain_text","text":"go"}}]},{"type":"section","text":{"type":"mrkdwn","text":"<!channel>';
   const event = normalizeEvent({ event: 'package.added', PackageId: attack, PackageVersion: '1', FeedName: 'f' });
   const p = payloadFor({ text: '{"text":"New: $PackageId","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*$PackageId*"}}]}' }, event);
   assert.equal(p.blocks.length, 1);

@@ -5,13 +5,7 @@ const assert = require('node:assert/strict');
 const AC = require('adaptivecards/dist/adaptivecards.js');
 const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 const { compileTemplate, defaultTemplates } = require('../../dist/core/otterscript');
-const {
-  createTeamsChannel,
-  buildTeamsMessage,
-  teamsParts,
-  classifyTeamsResponse,
-  TEAMS_MAX_BYTES,
-} = require('../../dist/core/channels/teams');
+const { createTeamsChannel, buildTeamsMessage, teamsParts, classifyTeamsResponse, TEAMS_MAX_BYTES } = require('../../dist/core/channels/teams');
 
 const kit = { compile: compileTemplate, defaults: defaultTemplates };
 
@@ -48,7 +42,10 @@ test('the default card of every event type is an Adaptive Card 1.4 in the Workfl
     assert.deepEqual(cardProblems(card), [], code);
     assert.equal(card.body[0].type, 'TextBlock');
     assert.equal(card.body[0].weight, 'Bolder');
-    assert.ok(card.body.some((b) => b.type === 'FactSet' && b.facts.length >= 3), `${code} has facts`);
+    assert.ok(
+      card.body.some((b) => b.type === 'FactSet' && b.facts.length >= 3),
+      `${code} has facts`,
+    );
   }
 });
 
@@ -57,14 +54,18 @@ test('the title and text come from the default templates, or from the node templ
   const def = JSON.parse(prepared({}, ev).request.body).attachments[0].content;
   assert.equal(def.body[0].text, 'New vulnerability PGV-2245804 (High, score 7.5)');
   assert.match(def.body[2].text, /Improper Handling of Exceptional Conditions/);
-  const custom = JSON.parse(prepared({ title: 'Vuln $VulnerabilityId', text: 'Score **$VulnerabilityScore**' }, ev).request.body).attachments[0].content;
+  const custom = JSON.parse(prepared({ title: 'Vuln $VulnerabilityId', text: 'Score **$VulnerabilityScore**' }, ev).request.body).attachments[0]
+    .content;
   assert.equal(custom.body[0].text, 'Vuln PGV-2245804');
   assert.equal(custom.body[2].text, 'Score **7.5**');
 });
 
 test('a 40 KB message is cut to 28 KB or less, visibly, and still parses cleanly', () => {
   const ev = sampleEvent('sca.build-issues-opened');
-  ev.vars.BuildIssues = Array.from({ length: 300 }, (_, i) => ({ Sequence: String(i + 1), Detail: `Noncompliant package (PGV-${100000 + i}) ${'x'.repeat(100)}` }));
+  ev.vars.BuildIssues = Array.from({ length: 300 }, (_, i) => ({
+    Sequence: String(i + 1),
+    Detail: `Noncompliant package (PGV-${100000 + i}) ${'x'.repeat(100)}`,
+  }));
   const parts = teamsParts(ev, 'Issues', 'y'.repeat(8000));
   const uncut = buildTeamsMessage('adaptive', parts, Infinity);
   assert.ok(Buffer.byteLength(JSON.stringify(uncut)) >= 40 * 1024, 'the input really is over 40 KB');
@@ -111,7 +112,10 @@ test('answers: 200 and 202 are delivered; legacy 200 bodies that are errors are 
 
 test('configuration errors name the field and never echo the URL', () => {
   assert.throws(() => createTeamsChannel({}, {}, kit), /Teams Workflows webhook URL is required/);
-  assert.throws(() => createTeamsChannel({}, { url: 'ftp://secret-host/x?sig=S3CR3T' }, kit), (e) => /must use http or https/.test(e.message) && !e.message.includes('S3CR3T'));
+  assert.throws(
+    () => createTeamsChannel({}, { url: 'ftp://secret-host/x?sig=S3CR3T' }, kit),
+    (e) => /must use http or https/.test(e.message) && !e.message.includes('S3CR3T'),
+  );
   assert.throws(() => createTeamsChannel({ format: 'html' }, { url: 'https://x.invalid/' }, kit), /format must be one of adaptive, messagecard/);
   assert.throws(() => createTeamsChannel({ title: '$Bad(' }, { url: 'https://x.invalid/' }, kit), /^Error: title: |title: /);
 });

@@ -73,11 +73,17 @@ test('status and failure table: retried or not as the policy says, with attempts
         assert.equal(rec.attempts, expect.attempts);
         assert.equal(rx.requests.length - before, expect.attempts, 'requests that reached the receiver');
         assert.equal(rec.attemptLog.length, expect.attempts);
-        assert.deepEqual(rec.attemptLog.map((a) => a.status), Array(expect.attempts).fill(status));
+        assert.deepEqual(
+          rec.attemptLog.map((a) => a.status),
+          Array(expect.attempts).fill(status),
+        );
         assert.equal(rec.response.status, status);
         if (expect.retried) {
           // full jitter with random 0.5 and a 1 s base: 500 ms, then 1000 ms
-          assert.deepEqual(rec.attemptLog.map((a) => a.delayMs), [500, 1000, undefined]);
+          assert.deepEqual(
+            rec.attemptLog.map((a) => a.delayMs),
+            [500, 1000, undefined],
+          );
           assert.equal(rec.error.permanent, false);
           assert.equal(rec.error.code, `http_${status}`);
           assert.match(rec.error.message, /gave up after 3 attempts/);
@@ -95,7 +101,12 @@ test('status and failure table: retried or not as the policy says, with attempts
       ['connection refused', async () => refusedUrl(), 'ECONNREFUSED', {}],
       ['connection reset', async () => (rx.answer({ action: 'reset' }), rx.url('/reset')), 'ECONNRESET', {}],
       ['DNS failure (.invalid host)', async () => 'http://no-such-host.invalid/hook', 'ENOTFOUND', {}],
-      ['timeout (the peer never answers)', async () => (rx.answer({ action: 'hang' }), rx.url('/hang')), 'timeout', { clock: 'real', policy: { timeoutMs: 200, baseDelayMs: 5 } }],
+      [
+        'timeout (the peer never answers)',
+        async () => (rx.answer({ action: 'hang' }), rx.url('/hang')),
+        'timeout',
+        { clock: 'real', policy: { timeoutMs: 200, baseDelayMs: 5 } },
+      ],
     ];
     for (const [name, makeUrl, code, opts] of failures) {
       await t.test(`${name}: retried to ${MAX} attempts, recorded as ${code}`, async () => {
@@ -127,7 +138,10 @@ test('a retry that succeeds: 503, 503, 200 is delivered on the third attempt', a
     await d.close();
     assert.equal(rec.outcome, 'delivered');
     assert.equal(rec.attempts, 3);
-    assert.deepEqual(rec.attemptLog.map((a) => a.status ?? a.error.split(':')[0]), [503, 'ECONNRESET', 200]);
+    assert.deepEqual(
+      rec.attemptLog.map((a) => a.status ?? a.error.split(':')[0]),
+      [503, 'ECONNRESET', 200],
+    );
     assert.equal(rec.response.body, 'fine');
   } finally {
     await rx.close();
@@ -198,7 +212,10 @@ test("GitHub signing reproduces GitHub's published test vector and signs the exa
   );
   const rx = await startReceiver();
   try {
-    const d = makeDispatcher({ url: rx.url(), signing: 'github', content: 'Hello, World!', headers: 'Content-Type: text/plain' }, { secret: "It's a Secret to Everybody" });
+    const d = makeDispatcher(
+      { url: rx.url(), signing: 'github', content: 'Hello, World!', headers: 'Content-Type: text/plain' },
+      { secret: "It's a Secret to Everybody" },
+    );
     await d.dispatch(sampleEvent('package.added'));
     await d.close();
     const req = await rx.next();
@@ -257,7 +274,10 @@ test('basic and bearer auth from the credentials; values never in the record', a
     const r2 = await bearer.dispatch(sampleEvent('package.added'));
     await bearer.close();
     assert.equal((await rx.next()).headers.authorization, 'Bearer tok-123456789');
-    for (const [rec, secrets] of [[r1, ['pa55-w0rd!', Buffer.from('robot:pa55-w0rd!').toString('base64')]], [r2, ['tok-123456789']]]) {
+    for (const [rec, secrets] of [
+      [r1, ['pa55-w0rd!', Buffer.from('robot:pa55-w0rd!').toString('base64')]],
+      [r2, ['tok-123456789']],
+    ]) {
       const text = JSON.stringify(rec);
       for (const s of secrets) assert.ok(!text.includes(s), `record leaks ${s}`);
       assert.match(rec.response.body, /you sent <redacted>|you sent Basic <redacted>|you sent Bearer <redacted>/);
@@ -314,12 +334,15 @@ test('configuration errors are clear and name the property', () => {
     [{ url: 'http://x/', signing: 'standard' }, /signing "standard" needs a secret/],
     [{ url: 'http://x/', timeout: '0' }, /timeout must be a number from 1 to 300 seconds/],
     [{ url: 'http://x/', retries: 'lots' }, /retries must be a whole number from 0 to 10/],
-    [{ url: "http://x/", content: "$ToJson(" }, /content: Expected/],
+    [{ url: 'http://x/', content: '$ToJson(' }, /content: Expected/],
     [{ url: 'http://x/', auth: 'basic' }, /basic auth needs a username/],
   ];
   for (const [config, re] of bad) assert.throws(() => createWebhookChannel(config, {}, kit), re, JSON.stringify(config));
   assert.throws(() => createWebhookChannel({ url: 'http://x/', signing: 'standard' }, { secret: 'not base64!' }, kit), /Standard Webhooks secret/);
-  assert.throws(() => createWebhookChannel({ url: 'http://x/', headers: 'Authorization: x', auth: 'bearer' }, { token: 'abcdef' }, kit), /use one or the other/);
+  assert.throws(
+    () => createWebhookChannel({ url: 'http://x/', headers: 'Authorization: x', auth: 'bearer' }, { token: 'abcdef' }, kit),
+    /use one or the other/,
+  );
 });
 
 test('the request body in the record is cut at 64 KiB and the response body at 4 KiB', async () => {

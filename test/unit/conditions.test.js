@@ -94,7 +94,11 @@ test.describe('modes', () => {
     const version = compileCondition({ mode: 'package', packageVersion: '*-pre*' });
     assert.equal(evaluateCondition(version, pkg()).pass, true);
     assert.equal(evaluateCondition(version, pkg({ vars: { PackageVersion: '3.2.0' } })).pass, false);
-    assert.equal(evaluateCondition(compileCondition({ mode: 'package', packageVersion: '*-PRE*' }), pkg()).pass, false, 'versions are case-sensitive');
+    assert.equal(
+      evaluateCondition(compileCondition({ mode: 'package', packageVersion: '*-PRE*' }), pkg()).pass,
+      false,
+      'versions are case-sensitive',
+    );
   });
 
   test('package: a vulnerability matches through its affected packages', () => {
@@ -134,7 +138,10 @@ test.describe('modes', () => {
 
   test('expression: an undefined variable at run time throws OtterScriptError', () => {
     const c = compileCondition({ mode: 'expression', expression: '$CustomVar == true' });
-    assert.throws(() => evaluateCondition(c, pkg()), (err) => err instanceof OtterScriptError && /Unknown variable \$CustomVar/.test(err.message));
+    assert.throws(
+      () => evaluateCondition(c, pkg()),
+      (err) => err instanceof OtterScriptError && /Unknown variable \$CustomVar/.test(err.message),
+    );
   });
 
   test('jsonata: only the feed filter runs in the core', () => {

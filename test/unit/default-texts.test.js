@@ -59,13 +59,34 @@ const SAMPLE = 'MyCorp.CoolUtils 3.2.0-pre.1';
 const PKG = 'https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1';
 const FEED = 'https://proget.example.com/feeds/internal-utils';
 const TABLE = {
-  'package.added': [`${SAMPLE} added to internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 added to *internal-utils* by API <${PKG}|View in ProGet>`],
-  'package.overwritten': [`${SAMPLE} overwritten in internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 overwritten in *internal-utils* by API <${PKG}|View in ProGet>`],
-  'package.promoted': [`${SAMPLE} promoted to internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <${PKG}|View in ProGet>`],
-  'package.deployed': [`${SAMPLE} deployed from internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 deployed from *internal-utils* by API <${PKG}|View in ProGet>`],
-  'package.deleted': [`${SAMPLE} deleted from internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 deleted from *internal-utils* by API <${FEED}|View the feed>`],
-  'package.purged': [`${SAMPLE} purged from internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 purged from *internal-utils* by API <${FEED}|View the feed>`],
-  'package.status-changed': [`${SAMPLE} changed status in internal-utils by API`, `*MyCorp.CoolUtils* 3.2.0-pre.1 changed status in *internal-utils* by API <${PKG}|View in ProGet>`],
+  'package.added': [
+    `${SAMPLE} added to internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 added to *internal-utils* by API <${PKG}|View in ProGet>`,
+  ],
+  'package.overwritten': [
+    `${SAMPLE} overwritten in internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 overwritten in *internal-utils* by API <${PKG}|View in ProGet>`,
+  ],
+  'package.promoted': [
+    `${SAMPLE} promoted to internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 promoted to *internal-utils* by API <${PKG}|View in ProGet>`,
+  ],
+  'package.deployed': [
+    `${SAMPLE} deployed from internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 deployed from *internal-utils* by API <${PKG}|View in ProGet>`,
+  ],
+  'package.deleted': [
+    `${SAMPLE} deleted from internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 deleted from *internal-utils* by API <${FEED}|View the feed>`,
+  ],
+  'package.purged': [
+    `${SAMPLE} purged from internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 purged from *internal-utils* by API <${FEED}|View the feed>`,
+  ],
+  'package.status-changed': [
+    `${SAMPLE} changed status in internal-utils by API`,
+    `*MyCorp.CoolUtils* 3.2.0-pre.1 changed status in *internal-utils* by API <${PKG}|View in ProGet>`,
+  ],
   'sca.noncompliant-package': [
     `${SAMPLE} is Noncompliant in internal-utils`,
     `:warning: *MyCorp.CoolUtils* 3.2.0-pre.1 is Noncompliant in *internal-utils*: Vulnerability (PGV-2358804); Package is Unlisted <${PKG}|View in ProGet>`,
@@ -90,10 +111,13 @@ for (const code of EVENT_CODES) {
     const s = seen(sampleEvent(code));
     assert.equal(s.subject, TABLE[code][0], 'email subject');
     assert.equal(s.slack, TABLE[code][1], 'Slack text');
-    assert.deepEqual(JSON.parse(s.webhook), progetExample(code), 'the webhook body is exactly ProGet\'s');
+    assert.deepEqual(JSON.parse(s.webhook), progetExample(code), "the webhook body is exactly ProGet's");
     assert.equal(s.slackFallback, s.slack, 'the notification text is the message text');
 
-    for (const [label, event] of [['sample', sampleEvent(code)], ['no user, no base URL', bare(code)]]) {
+    for (const [label, event] of [
+      ['sample', sampleEvent(code)],
+      ['no user, no base URL', bare(code)],
+    ]) {
       const v = label === 'sample' ? s : seen(event);
       const human = [v.subject, v.body, v.slack, v.teamsTitle, v.teamsText];
       for (const text of human) {
@@ -103,18 +127,24 @@ for (const code of EVENT_CODES) {
       }
       assert.doesNotMatch(v.subject, / :/, `${code} (${label}): space before a colon in the subject`);
       // links: absolute http(s) in Slack (<url|label>) and Teams ([label](url)), never relative or empty
-      for (const [, url] of v.slack.matchAll(/<([^>|]*)\|[^>]*>/g)) assert.match(url, /^https:\/\/proget\.example\.com\//, `${code} (${label}): Slack link ${url}`);
-      for (const [, url] of v.teamsText.matchAll(/\]\(([^)]*)\)/g)) assert.match(url, /^https:\/\/proget\.example\.com\//, `${code} (${label}): Teams link ${url}`);
+      for (const [, url] of v.slack.matchAll(/<([^>|]*)\|[^>]*>/g))
+        assert.match(url, /^https:\/\/proget\.example\.com\//, `${code} (${label}): Slack link ${url}`);
+      for (const [, url] of v.teamsText.matchAll(/\]\(([^)]*)\)/g))
+        assert.match(url, /^https:\/\/proget\.example\.com\//, `${code} (${label}): Teams link ${url}`);
       assert.doesNotMatch(v.slack, /<\||<>|<\/|\|>/, `${code} (${label}): an empty or relative Slack link`);
       if (label !== 'sample') {
-        for (const text of human) assert.doesNotMatch(text, /https?:|\/feeds\/|\/projects\//, `${code} (${label}): a link without a base URL in ${JSON.stringify(text)}`);
+        for (const text of human)
+          assert.doesNotMatch(text, /https?:|\/feeds\/|\/projects\//, `${code} (${label}): a link without a base URL in ${JSON.stringify(text)}`);
       }
     }
   });
 }
 
 test('a base URL that is not a web address gives no link, in any channel', () => {
-  const event = normalizeEvent({ type: 'package.promoted', vars: { ...sampleEvent('package.promoted').vars, WebBaseUrl: 'javascript:alert(1)' } }, { source: 'test' });
+  const event = normalizeEvent(
+    { type: 'package.promoted', vars: { ...sampleEvent('package.promoted').vars, WebBaseUrl: 'javascript:alert(1)' } },
+    { source: 'test' },
+  );
   const v = seen(event);
   for (const text of [v.body, v.slack, v.teamsText]) assert.doesNotMatch(text, /javascript|View in ProGet|Package:/);
 });

@@ -20,7 +20,17 @@ const host = (spelling) => new URL(`http://${spelling}/`).hostname;
 
 test('default policy: link-local and metadata denied in every spelling; loopback and private ranges allowed', () => {
   const p = new EgressPolicy();
-  for (const s of ['169.254.169.254', '0xa9fea9fe', '2852039166', '169.254.43518', '[::ffff:169.254.169.254]', '[0:0:0:0:0:ffff:a9fe:a9fe]', '[fe80::1]', '[fd00:ec2::254]', '0.0.0.0']) {
+  for (const s of [
+    '169.254.169.254',
+    '0xa9fea9fe',
+    '2852039166',
+    '169.254.43518',
+    '[::ffff:169.254.169.254]',
+    '[0:0:0:0:0:ffff:a9fe:a9fe]',
+    '[fe80::1]',
+    '[fd00:ec2::254]',
+    '0.0.0.0',
+  ]) {
     assert.equal(p.denies(host(s)), true, s);
   }
   for (const s of ['127.0.0.1', '10.1.2.3', '192.168.1.1', '172.16.0.1', '[::1]', '[fd00::1]', '8.8.8.8']) assert.equal(p.denies(host(s)), false, s);
@@ -28,7 +38,8 @@ test('default policy: link-local and metadata denied in every spelling; loopback
 
 test('notifierEgress.deny adds ranges; allow wins; loopback spellings all denied once 127.0.0.0/8 is', () => {
   const p = new EgressPolicy({ deny: ['127.0.0.0/8', '10.0.0.0/8'], allow: ['10.1.0.0/16', '169.254.10.10'] });
-  for (const s of ['127.0.0.1', '0x7f000001', '2130706433', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '10.2.0.1']) assert.equal(p.denies(host(s)), true, s);
+  for (const s of ['127.0.0.1', '0x7f000001', '2130706433', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '10.2.0.1'])
+    assert.equal(p.denies(host(s)), true, s);
   for (const s of ['10.1.2.3', '169.254.10.10', '192.168.0.1', '[::1]']) assert.equal(p.denies(host(s)), false, s);
   assert.throws(() => new EgressPolicy({ deny: ['10.0.0.0/33'] }), ConfigError);
   assert.throws(() => new EgressPolicy({ deny: ['example.com'] }), /not an address or CIDR/);
@@ -44,7 +55,12 @@ test('the lookup refuses a name that resolves to a denied address; no connection
   const t = new HttpTransport({ egress: new EgressPolicy({ deny: ['127.0.0.0/8', '::1/128'] }), env: {} });
   const ctx = { signal: new AbortController().signal, timeoutMs: 5000 };
   try {
-    for (const url of [`http://localhost:${port}/`, `http://0x7f000001:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, `http://2130706433:${port}/`]) {
+    for (const url of [
+      `http://localhost:${port}/`,
+      `http://0x7f000001:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+      `http://2130706433:${port}/`,
+    ]) {
       await assert.rejects(t.send({ method: 'GET', url, headers: {} }, ctx), (e) => e.code === 'egress_denied', url);
     }
     const r = classifyTransportError(Object.assign(new Error('x'), { code: 'egress_denied' }));

@@ -71,7 +71,10 @@ test('a long answer is cut at the maximum and keeps its status', async () => {
 test('a bad URL or a header with a line break is refused before sending', async () => {
   const t = new HttpTransport();
   const before = seen.length;
-  await assert.rejects(t.send({ method: 'GET', url: 'not a url', headers: {} }, ctx()), (e) => e instanceof HttpTransportError && e.code === 'ERR_INVALID_URL');
+  await assert.rejects(
+    t.send({ method: 'GET', url: 'not a url', headers: {} }, ctx()),
+    (e) => e instanceof HttpTransportError && e.code === 'ERR_INVALID_URL',
+  );
   await assert.rejects(t.send({ method: 'GET', url: 'ftp://127.0.0.1/x', headers: {} }, ctx()), (e) => e.code === 'ERR_INVALID_URL');
   await assert.rejects(t.send({ method: 'GET', url: `${base}/x`, headers: { 'X-Bad': 'a\r\nInjected: yes' } }, ctx()), HttpTransportError);
   assert.equal(seen.length, before, 'nothing reached the server');
@@ -82,6 +85,9 @@ test('an abort stops a request that gets no answer', async () => {
   const t = new HttpTransport();
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('timeout')), 100);
-  await assert.rejects(t.send({ method: 'GET', url: `${base}/hang`, headers: {} }, { signal: ac.signal, timeoutMs: 60000 }), (e) => e.code === 'ERR_CANCELED');
+  await assert.rejects(
+    t.send({ method: 'GET', url: `${base}/hang`, headers: {} }, { signal: ac.signal, timeoutMs: 60000 }),
+    (e) => e.code === 'ERR_CANCELED',
+  );
   t.destroy();
 });

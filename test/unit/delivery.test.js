@@ -70,11 +70,29 @@ test('Retry-After: seconds, HTTP dates (future, past), junk', () => {
 
 test('status classes: 2xx delivered, 408/425/429/500/502/503/504 retried, redirects and other codes permanent', () => {
   const expect = {
-    200: 'delivered', 201: 'delivered', 202: 'delivered', 204: 'delivered',
-    301: 'permanent', 302: 'permanent', 304: 'permanent', 307: 'permanent',
-    400: 'permanent', 401: 'permanent', 403: 'permanent', 404: 'permanent', 410: 'permanent', 413: 'permanent',
-    408: 'retryable', 425: 'retryable', 429: 'retryable',
-    500: 'retryable', 501: 'permanent', 502: 'retryable', 503: 'retryable', 504: 'retryable', 505: 'permanent',
+    200: 'delivered',
+    201: 'delivered',
+    202: 'delivered',
+    204: 'delivered',
+    301: 'permanent',
+    302: 'permanent',
+    304: 'permanent',
+    307: 'permanent',
+    400: 'permanent',
+    401: 'permanent',
+    403: 'permanent',
+    404: 'permanent',
+    410: 'permanent',
+    413: 'permanent',
+    408: 'retryable',
+    425: 'retryable',
+    429: 'retryable',
+    500: 'retryable',
+    501: 'permanent',
+    502: 'retryable',
+    503: 'retryable',
+    504: 'retryable',
+    505: 'permanent',
   };
   for (const [status, cls] of Object.entries(expect)) assert.equal(classifyStatus(Number(status)), cls, `HTTP ${status}`);
 });
@@ -106,9 +124,18 @@ test('engine: retryable results are retried with jittered exponential backoff, e
   const out = await drive(clock, engine.submit({ key: 'a', attempt }));
   assert.equal(out.outcome, 'delivered');
   assert.equal(out.attempts, 3);
-  assert.deepEqual(out.attemptLog.map((a) => a.delayMs), [500, 1000, undefined]);
-  assert.deepEqual(out.attemptLog.map((a) => a.error), ['http_503', 'ECONNRESET', undefined]);
-  assert.deepEqual(attempt.calls.map((c) => c.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    out.attemptLog.map((a) => a.delayMs),
+    [500, 1000, undefined],
+  );
+  assert.deepEqual(
+    out.attemptLog.map((a) => a.error),
+    ['http_503', 'ECONNRESET', undefined],
+  );
+  assert.deepEqual(
+    attempt.calls.map((c) => c.attempt),
+    [1, 2, 3],
+  );
   assert.equal(attempt.calls[1].now - attempt.calls[0].now, 500, 'second attempt starts after the logged delay');
 });
 
@@ -132,7 +159,11 @@ test('engine: gives up after maxAttempts, not permanent, with the last error', a
   assert.equal(out.error.code, 'http_500');
   assert.equal(out.error.permanent, false);
   assert.match(out.error.message, /gave up after 5 attempts/);
-  assert.deepEqual(out.attemptLog.map((a) => a.delayMs), [100, 200, 250, 250, undefined], 'capped');
+  assert.deepEqual(
+    out.attemptLog.map((a) => a.delayMs),
+    [100, 200, 250, 250, undefined],
+    'capped',
+  );
   assert.equal(clock.pending(), 0);
 });
 
@@ -173,9 +204,11 @@ test('engine: thrown network errors are retried, other throws fail as internal',
   const o1 = await drive(clock, engine.submit({ key: 'a', attempt: refused }));
   assert.equal(o1.outcome, 'delivered');
   assert.equal(o1.attemptLog[0].error, 'ECONNREFUSED: connection refused');
-  const bug = scripted([() => {
-    throw new TypeError('x is not a function');
-  }]);
+  const bug = scripted([
+    () => {
+      throw new TypeError('x is not a function');
+    },
+  ]);
   const o2 = await drive(clock, engine.submit({ key: 'a', attempt: bug }));
   assert.equal(o2.outcome, 'failed');
   assert.deepEqual(o2.error, { code: 'internal', message: 'x is not a function', permanent: true });
@@ -201,7 +234,10 @@ test('engine: a full queue is a recorded failure (queue_full), never a silent dr
   const clock = new ManualClock();
   const engine = new DeliveryEngine({ clock, queueSize: 3, ratePerSecond: 1 });
   const outs = await drive(clock, Promise.all(Array.from({ length: 5 }, () => engine.submit({ key: 'k', attempt: ok() }))));
-  assert.deepEqual(outs.map((o) => o.outcome), ['delivered', 'delivered', 'delivered', 'failed', 'failed']);
+  assert.deepEqual(
+    outs.map((o) => o.outcome),
+    ['delivered', 'delivered', 'delivered', 'failed', 'failed'],
+  );
   assert.equal(outs[3].error.code, 'queue_full');
   assert.equal(outs[3].attempts, 0);
   assert.match(outs[3].error.message, /queue for this destination is full \(3/);
@@ -280,7 +316,10 @@ test('status text: counts, sending, last result; never 20 characters or more', (
   assert.equal(statusText(idle, { outcome: 'failed', errorCode: 'http_404', status: 404 }).text, 'failed: 404');
   assert.equal(statusText(idle, { outcome: 'failed', errorCode: 'ECONNREFUSED' }).text, 'failed: refused');
   assert.equal(statusText(idle, { outcome: 'failed', errorCode: 'slack_channel_is_archived' }).text.length, STATUS_MAX_CHARS);
-  for (const s of [{ queued: 99999, inFlight: 3, retrying: 9 }, { queued: 0, inFlight: 0, retrying: 99999 }]) {
+  for (const s of [
+    { queued: 99999, inFlight: 3, retrying: 9 },
+    { queued: 0, inFlight: 0, retrying: 99999 },
+  ]) {
     assert.ok(statusText(s).text.length < 20);
   }
 });

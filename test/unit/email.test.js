@@ -5,13 +5,7 @@
 // is needed and a real smtp-server where the wire matters.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const {
-  parseAddressList,
-  parseMailbox,
-  checkAddress,
-  formatMailbox,
-  AddressError,
-} = require('../../dist/core/channels/smtp-address');
+const { parseAddressList, parseMailbox, checkAddress, formatMailbox, AddressError } = require('../../dist/core/channels/smtp-address');
 const {
   smtpSettings,
   smtpTransportOptions,
@@ -49,7 +43,10 @@ test('address lists drop empty items and duplicate addresses (any case)', () => 
 });
 
 test('an invalid address in a list is an error naming it', () => {
-  assert.throws(() => parseAddressList('a@x.io, not-an-address'), (e) => e instanceof AddressError && /"not-an-address" is not an email address/.test(e.message));
+  assert.throws(
+    () => parseAddressList('a@x.io, not-an-address'),
+    (e) => e instanceof AddressError && /"not-an-address" is not an email address/.test(e.message),
+  );
   assert.throws(() => parseAddressList('a@x.io b@y.io'), /is not one address/);
   assert.throws(() => parseAddressList('x@bad_domain.com'), /invalid domain/);
   assert.throws(() => parseAddressList('"unclosed <a@x.io>'), /unclosed quote/);
@@ -102,9 +99,18 @@ test('smtpSettings: bad values are ConfigErrors naming the property', () => {
       `${property}: ${JSON.stringify(config)}`,
     );
   }
-  assert.throws(() => smtpSettings({ ...base, authType: 'login' }, { user: 'u' }), (e) => e.property === 'password' && /app password/.test(e.message));
-  assert.throws(() => smtpSettings({ ...base, authType: 'oauth2' }, { user: 'u@x.io', clientId: 'c' }), (e) => e.property === 'refreshToken');
-  assert.throws(() => smtpSettings({ ...base, authType: 'oauth2' }, { user: 'u@x.io', clientId: 'c', refreshToken: 'r', tokenUrl: 'ftp://x' }), (e) => e.property === 'tokenUrl');
+  assert.throws(
+    () => smtpSettings({ ...base, authType: 'login' }, { user: 'u' }),
+    (e) => e.property === 'password' && /app password/.test(e.message),
+  );
+  assert.throws(
+    () => smtpSettings({ ...base, authType: 'oauth2' }, { user: 'u@x.io', clientId: 'c' }),
+    (e) => e.property === 'refreshToken',
+  );
+  assert.throws(
+    () => smtpSettings({ ...base, authType: 'oauth2' }, { user: 'u@x.io', clientId: 'c', refreshToken: 'r', tokenUrl: 'ftp://x' }),
+    (e) => e.property === 'tokenUrl',
+  );
 });
 
 test('smtpSettings: from defaults to the user when it is an address; IPv6 hosts are labelled in brackets', () => {
@@ -140,7 +146,13 @@ test('smtpTransportOptions: login and OAuth2 (refresh token + token URL as acces
   const o = smtpTransportOptions(
     smtpSettings(
       { ...base, authType: 'oauth2' },
-      { user: 'me@corp.com', clientId: 'cid', clientSecret: 'csecret', refreshToken: 'rtoken', tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token' },
+      {
+        user: 'me@corp.com',
+        clientId: 'cid',
+        clientSecret: 'csecret',
+        refreshToken: 'rtoken',
+        tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
+      },
     ),
   );
   assert.deepEqual(o.auth, {
@@ -185,7 +197,9 @@ test('classifySmtpError: 4xx replies are retryable, 5xx permanent, with the repl
 });
 
 test('classifySmtpError: 535 is a permanent authentication failure with a hint', () => {
-  const r = classifySmtpError(smtpErr({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Username and Password not accepted', command: 'AUTH PLAIN' }));
+  const r = classifySmtpError(
+    smtpErr({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Username and Password not accepted', command: 'AUTH PLAIN' }),
+  );
   assert.equal(r.kind, 'permanent');
   assert.equal(r.code, 'smtp_535');
   assert.match(r.message, /authentication failed/);
@@ -198,7 +212,10 @@ test('classifySmtpError: network errors and timeouts are retryable, under their 
   assert.equal(refused.code, 'ECONNREFUSED');
   const closed = classifySmtpError(smtpErr({ code: 'ECONNECTION', message: 'Connection closed unexpectedly' }));
   assert.equal(closed.kind, 'retryable');
-  const greeting = classifySmtpError(smtpErr({ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', message: 'Greeting never received' }), { security: 'starttls', port: 465 });
+  const greeting = classifySmtpError(smtpErr({ code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', message: 'Greeting never received' }), {
+    security: 'starttls',
+    port: 465,
+  });
   assert.equal(greeting.kind, 'retryable');
   assert.equal(greeting.code, 'ETIMEDOUT');
   assert.match(greeting.message, /no SMTP greeting/);
@@ -219,7 +236,9 @@ test('classifySmtpError: certificate problems and TLS mode mismatches are perman
 });
 
 test('classifySmtpError: OAuth2 refresh failures are permanent, token endpoint outages retryable', () => {
-  const bad = classifySmtpError(smtpErr({ code: 'EAUTH', originalCode: 'EOAUTH2', message: 'invalid_grant: Token has been expired or revoked.', command: 'AUTH XOAUTH2' }));
+  const bad = classifySmtpError(
+    smtpErr({ code: 'EAUTH', originalCode: 'EOAUTH2', message: 'invalid_grant: Token has been expired or revoked.', command: 'AUTH XOAUTH2' }),
+  );
   assert.equal(bad.kind, 'permanent');
   assert.equal(bad.code, 'oauth2');
   assert.match(bad.message, /OAuth2 token refresh failed: invalid_grant/);
@@ -228,10 +247,7 @@ test('classifySmtpError: OAuth2 refresh failures are permanent, token endpoint o
 });
 
 test('classifySmtpError: a closed client or pool is a permanent shutdown', () => {
-  assert.deepEqual(
-    [classifySmtpError(new SmtpClosedError()).code, classifySmtpError(new SmtpClosedError()).kind],
-    ['shutdown', 'permanent'],
-  );
+  assert.deepEqual([classifySmtpError(new SmtpClosedError()).code, classifySmtpError(new SmtpClosedError()).kind], ['shutdown', 'permanent']);
   assert.equal(classifySmtpError(new Error('Connection pool was closed')).code, 'shutdown');
 });
 
@@ -276,12 +292,15 @@ function fakeSender(overrides = {}) {
   };
 }
 
-test('channel: default subject and body for each event type (ProGet\'s, reworded)', () => {
+test("channel: default subject and body for each event type (ProGet's, reworded)", () => {
   const sender = fakeSender();
   const { driver } = createEmailChannel({ to: 'dev@corp.local' }, sender, kit);
   const promoted = driver.prepare(sampleEvent('package.promoted'), { dispatchId: 'd' });
   assert.equal(promoted.request.subject, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API');
-  assert.equal(promoted.request.body, 'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1');
+  assert.equal(
+    promoted.request.body,
+    'MyCorp.CoolUtils 3.2.0-pre.1 promoted to internal-utils by API\n\nPackage: https://proget.example.com/feeds/internal-utils/MyCorp.CoolUtils/3.2.0-pre.1',
+  );
   assert.equal(promoted.request.contentType, 'text/plain');
   const vuln = driver.prepare(sampleEvent('sca.new-vulnerability'), { dispatchId: 'd' });
   assert.equal(vuln.request.subject, 'Vulnerability PGV-2245804 in Newtonsoft.Json');
@@ -295,7 +314,13 @@ test('channel: default subject and body for each event type (ProGet\'s, reworded
 test('channel: recipients rendered from templates, request shows from/to/cc/bcc/subject/body', () => {
   const sender = fakeSender();
   const { driver } = createEmailChannel(
-    { to: '$UserName@corp.local; lead@corp.local', cc: 'Feed Owners <$FeedName@corp.local>', bcc: 'audit@corp.local', subject: '[$FeedName] $PackageId', body: 'Version $PackageVersion' },
+    {
+      to: '$UserName@corp.local; lead@corp.local',
+      cc: 'Feed Owners <$FeedName@corp.local>',
+      bcc: 'audit@corp.local',
+      subject: '[$FeedName] $PackageId',
+      body: 'Version $PackageVersion',
+    },
     sender,
     kit,
   );
@@ -317,7 +342,10 @@ test('channel: recipients rendered from templates, request shows from/to/cc/bcc/
 test('channel: an empty To after rendering, or an invalid rendered address, fails before sending', () => {
   const sender = fakeSender();
   const { driver } = createEmailChannel({ to: '$Coalesce($FeedName,x)$Coalesce(,)' }, sender, kit);
-  assert.throws(() => driver.prepare(sampleEvent('package.added'), { dispatchId: 'd' }), (e) => e.code === 'recipients' && /is not an email address/.test(e.message));
+  assert.throws(
+    () => driver.prepare(sampleEvent('package.added'), { dispatchId: 'd' }),
+    (e) => e.code === 'recipients' && /is not an email address/.test(e.message),
+  );
   const empty = createEmailChannel({ to: '<% if $FeedName == nope { %>a@b.c<% } %>' }, sender, kit).driver;
   assert.throws(
     () => empty.prepare(sampleEvent('package.added'), { dispatchId: 'd' }),
@@ -328,16 +356,35 @@ test('channel: an empty To after rendering, or an invalid rendered address, fail
 
 test('channel: config errors at build (missing To, bad fixed address, template syntax)', () => {
   const sender = fakeSender();
-  assert.throws(() => createEmailChannel({}, sender, kit), (e) => e.name === 'ConfigError' && e.property === 'to' && /to is required/.test(e.message));
-  assert.throws(() => createEmailChannel({ to: ' ; ' }, sender, kit), (e) => e.property === 'to');
-  assert.throws(() => createEmailChannel({ to: 'a@x.io', cc: 'nobody' }, sender, kit), (e) => e.property === 'cc' && /"nobody"/.test(e.message));
-  assert.throws(() => createEmailChannel({ to: 'a@x.io', subject: '$Nope(' }, sender, kit), (e) => e.property === 'subject');
-  assert.throws(() => createEmailChannel({ to: 'a@x.io', html: 'yes' }, sender, kit), (e) => e.property === 'html');
+  assert.throws(
+    () => createEmailChannel({}, sender, kit),
+    (e) => e.name === 'ConfigError' && e.property === 'to' && /to is required/.test(e.message),
+  );
+  assert.throws(
+    () => createEmailChannel({ to: ' ; ' }, sender, kit),
+    (e) => e.property === 'to',
+  );
+  assert.throws(
+    () => createEmailChannel({ to: 'a@x.io', cc: 'nobody' }, sender, kit),
+    (e) => e.property === 'cc' && /"nobody"/.test(e.message),
+  );
+  assert.throws(
+    () => createEmailChannel({ to: 'a@x.io', subject: '$Nope(' }, sender, kit),
+    (e) => e.property === 'subject',
+  );
+  assert.throws(
+    () => createEmailChannel({ to: 'a@x.io', html: 'yes' }, sender, kit),
+    (e) => e.property === 'html',
+  );
 });
 
 test('channel: HTML mode escapes variable values, keeps template markup and adds a text alternative', () => {
   const sender = fakeSender();
-  const { driver } = createEmailChannel({ to: 'a@x.io', html: true, subject: 'New: $PackageId', body: '<p><b>$PackageId</b> in $FeedName</p>' }, sender, kit);
+  const { driver } = createEmailChannel(
+    { to: 'a@x.io', html: true, subject: 'New: $PackageId', body: '<p><b>$PackageId</b> in $FeedName</p>' },
+    sender,
+    kit,
+  );
   const event = sampleEvent('package.added');
   event.vars.PackageId = '<script>alert("x")</script>';
   const p = driver.prepare(event, { dispatchId: 'd' });
@@ -371,7 +418,12 @@ test('channel: attempt results carry the SMTP reply; errors are classified', asy
   assert.deepEqual(r1, { kind: 'delivered', status: 250, response: { status: 250, body: '250 OK queued', accepted: ['a@x.io'], rejected: [] } });
   const failing = fakeSender({
     async send() {
-      throw Object.assign(new Error('Message failed: 451 4.3.0 later'), { code: 'EMESSAGE', responseCode: 451, response: '451 4.3.0 later', command: 'DATA' });
+      throw Object.assign(new Error('Message failed: 451 4.3.0 later'), {
+        code: 'EMESSAGE',
+        responseCode: 451,
+        response: '451 4.3.0 later',
+        command: 'DATA',
+      });
     },
   });
   const r2 = await createEmailChannel({ to: 'a@x.io' }, failing, kit)
@@ -470,7 +522,12 @@ test('SmtpClient against smtp-server: bcc only in the envelope, STARTTLS used, p
   const client = new SmtpClient(
     smtpSettings({ host: '127.0.0.1', port: srv.port, security: 'starttls', rejectUnauthorized: false, from: 'ProGet <proget@example.com>' }),
   );
-  const sent = await client.send({ ...mail, from: { name: 'ProGet', address: 'proget@example.com' }, cc: [{ address: 'c@x.io' }], bcc: [{ address: 'hidden@x.io' }] });
+  const sent = await client.send({
+    ...mail,
+    from: { name: 'ProGet', address: 'proget@example.com' },
+    cc: [{ address: 'c@x.io' }],
+    bcc: [{ address: 'hidden@x.io' }],
+  });
   assert.equal(sent.status, 250);
   assert.deepEqual(sent.accepted.sort(), ['a@x.io', 'c@x.io', 'hidden@x.io']);
   const m = await srv.message(1);

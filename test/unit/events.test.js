@@ -149,7 +149,11 @@ test('bad inputs are refused with a message that says what is wrong', () => {
     [{ event: 'Promoted', PackageId: 'A', PackageVersion: '1', FeedName: 'f', Extra: null }, /Extra: must be a string, a list or a map/],
   ];
   for (const [input, pattern] of cases) {
-    assert.throws(() => normalizeEvent(input), (err) => err instanceof EventValidationError && pattern.test(err.message), JSON.stringify(input));
+    assert.throws(
+      () => normalizeEvent(input),
+      (err) => err instanceof EventValidationError && pattern.test(err.message),
+      JSON.stringify(input),
+    );
   }
 });
 

@@ -57,7 +57,9 @@ test('wires run left to right (none loops back)', () => {
 test('an example that needs the local sinks of npm start says so in its tab name and its comment', () => {
   let needing = 0;
   for (const { name, flow } of EXAMPLES) {
-    const local = flow.some((n) => /^https?:\/\/127\.0\.0\.1:1881\b/.test(n.url || '') || (n.type === 'notifier-smtp' && /^(127\.0\.0\.1|localhost)$/.test(n.host || '')));
+    const local = flow.some(
+      (n) => /^https?:\/\/127\.0\.0\.1:1881\b/.test(n.url || '') || (n.type === 'notifier-smtp' && /^(127\.0\.0\.1|localhost)$/.test(n.host || '')),
+    );
     if (!local) continue;
     needing++;
     assert.match(flow.find((n) => n.type === 'tab').label, /npm start/, `${name}: the tab name says it needs npm start`);

@@ -60,7 +60,10 @@ test('60 dispatches to one notifier keep exactly the latest 50, newest first, in
   const expected = ids.slice(10).reverse();
   const page = store.getRecords('n1');
   assert.equal(page.total, 50);
-  assert.deepEqual(page.records.map((r) => r.id), expected);
+  assert.deepEqual(
+    page.records.map((r) => r.id),
+    expected,
+  );
   const summary = store.getNotifier('n1');
   assert.equal(summary.kept, 50);
   assert.equal(summary.total, 60);
@@ -68,7 +71,10 @@ test('60 dispatches to one notifier keep exactly the latest 50, newest first, in
   await store.close();
 
   const again = await reopen(dir);
-  assert.deepEqual(again.getRecords('n1').records.map((r) => r.id), expected);
+  assert.deepEqual(
+    again.getRecords('n1').records.map((r) => r.id),
+    expected,
+  );
   assert.equal(again.getNotifier('n1').total, 60);
   await again.close();
 });
@@ -85,8 +91,14 @@ test('two notifiers are kept apart, each with its own latest records', async () 
     b.push(rb.id);
     await Promise.all([store.keep(ra), store.keep(rb)]);
   }
-  assert.deepEqual(store.getRecords('a').records.map((r) => r.id), a.slice(5).reverse());
-  assert.deepEqual(store.getRecords('b').records.map((r) => r.id), b.slice(5).reverse());
+  assert.deepEqual(
+    store.getRecords('a').records.map((r) => r.id),
+    a.slice(5).reverse(),
+  );
+  assert.deepEqual(
+    store.getRecords('b').records.map((r) => r.id),
+    b.slice(5).reverse(),
+  );
   assert.ok(store.getRecords('a').records.every((r) => r.notifierId === 'a' && r.notifier === 'Alpha'));
   const list = store.listNotifiers();
   assert.deepEqual(list.map((n) => n.notifier).sort(), ['Alpha', 'Beta']);
@@ -109,8 +121,14 @@ test('paging returns newest-first slices of a notifier', async () => {
     await store.keep(r);
   }
   const newest = ids.slice().reverse();
-  assert.deepEqual(store.getRecords('p', { offset: 0, limit: 5 }).records.map((r) => r.id), newest.slice(0, 5));
-  assert.deepEqual(store.getRecords('p', { offset: 15, limit: 10 }).records.map((r) => r.id), newest.slice(15));
+  assert.deepEqual(
+    store.getRecords('p', { offset: 0, limit: 5 }).records.map((r) => r.id),
+    newest.slice(0, 5),
+  );
+  assert.deepEqual(
+    store.getRecords('p', { offset: 15, limit: 10 }).records.map((r) => r.id),
+    newest.slice(15),
+  );
   assert.equal(store.getRecords('p', { offset: 40, limit: 10 }).records.length, 0);
   assert.equal(store.getRecords('unknown'), undefined);
   await store.close();
@@ -128,7 +146,10 @@ test('a keep limit applies per notifier; lowering it through setLimit trims the 
   }
   assert.equal(store.getRecords('x').total, 20);
   assert.equal(await store.setLimit('h1', 5), 15);
-  assert.deepEqual(store.getRecords('x').records.map((r) => r.id), ids.slice(25).reverse());
+  assert.deepEqual(
+    store.getRecords('x').records.map((r) => r.id),
+    ids.slice(25).reverse(),
+  );
   assert.equal(store.getNotifier('x').limit, 5);
   assert.equal(store.getRecords('y').total, 20, 'a notifier kept by another history node is not trimmed');
   // raising the limit keeps what is there and lets it grow again
@@ -215,7 +236,10 @@ test('the event is kept with its record for redelivery; an oversized event is no
 
 test('an invalid dispatch record is refused with an error naming each problem', async () => {
   const store = await reopen(tmpDir('pn-hist-'));
-  await assert.rejects(() => store.keep('nope'), (err) => err instanceof HistoryInputError && /must be an object/.test(err.message));
+  await assert.rejects(
+    () => store.keep('nope'),
+    (err) => err instanceof HistoryInputError && /must be an object/.test(err.message),
+  );
   await assert.rejects(
     () => store.keep({ id: '', notifierId: 7, outcome: 'maybe' }),
     (err) =>
@@ -258,7 +282,10 @@ test('a torn last write is skipped with a warning and the store starts with ever
 
   const warnings = [];
   const again = await reopen(dir, { warn: (m) => warnings.push(m) });
-  assert.deepEqual(again.getRecords('t').records.map((r) => r.id), ids.slice().reverse());
+  assert.deepEqual(
+    again.getRecords('t').records.map((r) => r.id),
+    ids.slice().reverse(),
+  );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /torn last write/);
   assert.equal(again.stats().skippedLines, 1);
@@ -268,7 +295,10 @@ test('a torn last write is skipped with a warning and the store starts with ever
   await again.close();
   const third = await reopen(dir, { warn: (m) => warnings.push(m) });
   assert.equal(warnings.length, 1, 'the journal was rewritten clean');
-  assert.deepEqual(third.getRecords('t').records.map((r) => r.id), [next.id, ...ids.slice().reverse()]);
+  assert.deepEqual(
+    third.getRecords('t').records.map((r) => r.id),
+    [next.id, ...ids.slice().reverse()],
+  );
   for (const line of journalLines(dir)) JSON.parse(line);
   await third.close();
 });
@@ -287,7 +317,10 @@ test('an unreadable line in the middle is skipped with a warning, never a failed
   await after.close();
   const warnings = [];
   const again = await reopen(dir, { warn: (m) => warnings.push(m) });
-  assert.deepEqual(again.getRecords('m').records.map((r) => r.id), [second.id, first.id]);
+  assert.deepEqual(
+    again.getRecords('m').records.map((r) => r.id),
+    [second.id, first.id],
+  );
   assert.equal(warnings.length, 0, 'the damaged lines were dropped when the journal was rewritten');
   await again.close();
 });
@@ -311,7 +344,10 @@ test('the journal is compacted when it grows: its size stays bounded and nothing
   assert.ok(!fs.existsSync(path.join(dir, `${JOURNAL_FILE}.tmp`)));
   const again = await reopen(dir, { defaultLimit: 10 });
   for (const n of Object.keys(last)) {
-    assert.deepEqual(again.getRecords(n).records.map((r) => r.id), last[n].slice(-10).reverse());
+    assert.deepEqual(
+      again.getRecords(n).records.map((r) => r.id),
+      last[n].slice(-10).reverse(),
+    );
     assert.equal(again.getNotifier(n).total, 200);
   }
   await again.close();
@@ -325,7 +361,10 @@ test('a leftover temp file of an interrupted compaction is ignored', async () =>
   await store.close();
   fs.writeFileSync(path.join(dir, `${JOURNAL_FILE}.tmp`), '{"t":"c","n":"z"}\n{"t":"r"');
   const again = await reopen(dir);
-  assert.deepEqual(again.getRecords('z').records.map((x) => x.id), [r.id]);
+  assert.deepEqual(
+    again.getRecords('z').records.map((x) => x.id),
+    [r.id],
+  );
   assert.ok(!fs.existsSync(path.join(dir, `${JOURNAL_FILE}.tmp`)));
   await again.close();
 });
@@ -338,7 +377,12 @@ test('concurrent writes are serialized: every record of 300 parallel keeps is ke
   assert.equal(store.stats().recordsInMemory, 300);
   await store.close();
   const lines = journalLines(dir);
-  const ids = new Set(lines.map((l) => JSON.parse(l)).filter((l) => l.t === 'r').map((l) => l.r.id));
+  const ids = new Set(
+    lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.t === 'r')
+      .map((l) => l.r.id),
+  );
   for (const r of records) assert.ok(ids.has(r.id), `${r.id} on disk`);
 });
 
@@ -354,7 +398,10 @@ test('clearing a notifier removes its records from memory and from the file', as
   await store.close();
   assert.ok(!fs.readFileSync(path.join(dir, JOURNAL_FILE), 'utf8').includes('secret-summary-to-clear'));
   const again = await reopen(dir);
-  assert.deepEqual(again.listNotifiers().map((n) => n.notifierId), ['stay']);
+  assert.deepEqual(
+    again.listNotifiers().map((n) => n.notifierId),
+    ['stay'],
+  );
   await again.close();
 });
 
@@ -388,7 +435,10 @@ test('one store per directory: acquired twice it is the same store, and it close
   const c = acquireHistoryStore(dir);
   assert.notEqual(c, a);
   await c.whenReady();
-  assert.deepEqual(c.getRecords('reg').records.map((x) => x.id), [r.id]);
+  assert.deepEqual(
+    c.getRecords('reg').records.map((x) => x.id),
+    [r.id],
+  );
   await releaseHistoryStore(c);
 });
 

@@ -14,10 +14,7 @@ function req(headers = json, raw = body, query = {}) {
 }
 
 test('GitHub signature reproduces the published test vector', () => {
-  assert.equal(
-    signGithub("It's a Secret to Everybody", 'Hello, World!'),
-    'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
-  );
+  assert.equal(signGithub("It's a Secret to Everybody", 'Hello, World!'), 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
 });
 
 test('safeEqual compares strings of different lengths without throwing', () => {
@@ -47,7 +44,12 @@ test('a repeated webhook-id is answered but not emitted twice', () => {
   const secret = 'whsec_' + Buffer.from('k'.repeat(32)).toString('base64');
   const wh = new Webhook(secret);
   const now = new Date();
-  const headers = { ...json, 'webhook-id': 'msg_2', 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': wh.sign('msg_2', now, body.toString()) };
+  const headers = {
+    ...json,
+    'webhook-id': 'msg_2',
+    'webhook-timestamp': String(Math.floor(now / 1000)),
+    'webhook-signature': wh.sign('msg_2', now, body.toString()),
+  };
   const c = cfg({ mode: 'hmac', secret });
   const first = handleIntake(req(headers), c);
   assert.ok(first.event);
@@ -64,7 +66,12 @@ test('a stale timestamp, a bad signature and a missing signature are 401 with re
   const secret = 'whsec_' + Buffer.from('s'.repeat(32)).toString('base64');
   const wh = new Webhook(secret);
   const old = new Date(Date.now() - 10 * 60 * 1000);
-  const stale = { ...json, 'webhook-id': 'm', 'webhook-timestamp': String(Math.floor(old / 1000)), 'webhook-signature': wh.sign('m', old, body.toString()) };
+  const stale = {
+    ...json,
+    'webhook-id': 'm',
+    'webhook-timestamp': String(Math.floor(old / 1000)),
+    'webhook-signature': wh.sign('m', old, body.toString()),
+  };
   const r1 = handleIntake(req(stale), cfg({ mode: 'hmac', secret }));
   assert.equal(r1.status, 401);
   assert.match(r1.body.error, /tolerance/);

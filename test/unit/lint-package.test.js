@@ -36,7 +36,9 @@ function fixture(mutate = {}) {
 }
 
 function failed(dir) {
-  return lint(dir).filter((r) => !r.ok).map((r) => r.id);
+  return lint(dir)
+    .filter((r) => !r.ok)
+    .map((r) => r.id);
 }
 
 test('a well-formed package passes every check (config nodes need no example)', () => {

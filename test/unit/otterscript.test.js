@@ -40,12 +40,16 @@ test.describe('default webhook contents render to the seed example outputs', () 
   });
 
   test('the seed text with $WebhookEvent renders the same', () => {
-    const seed = '$ToJson(%(\n    package: $PackageId,\n    version: $PackageVersion,\n    event: $WebhookEvent,\n    user: $UserName,\n    feed: $FeedName\n))  ';
+    const seed =
+      '$ToJson(%(\n    package: $PackageId,\n    version: $PackageVersion,\n    event: $WebhookEvent,\n    user: $UserName,\n    feed: $FeedName\n))  ';
     assert.deepEqual(JSON.parse(renderTemplate(seed, pkg())), JSON.parse(renderTemplate(defaultTemplates('package.promoted').webhook, pkg())));
   });
 
   test('noncompliant package body', () => {
-    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.noncompliant-package').webhook, nonc())), progetExample('sca.noncompliant-package'));
+    assert.deepEqual(
+      JSON.parse(renderTemplate(defaultTemplates('sca.noncompliant-package').webhook, nonc())),
+      progetExample('sca.noncompliant-package'),
+    );
   });
 
   test('new vulnerability body keeps the score a string', () => {
@@ -55,7 +59,10 @@ test.describe('default webhook contents render to the seed example outputs', () 
   });
 
   test('issues opened on build body', () => {
-    assert.deepEqual(JSON.parse(renderTemplate(defaultTemplates('sca.build-issues-opened').webhook, build())), progetExample('sca.build-issues-opened'));
+    assert.deepEqual(
+      JSON.parse(renderTemplate(defaultTemplates('sca.build-issues-opened').webhook, build())),
+      progetExample('sca.build-issues-opened'),
+    );
   });
 
   test('$ToJson escapes like .NET (non-ASCII and HTML-sensitive characters as \\u escapes)', () => {
@@ -65,11 +72,15 @@ test.describe('default webhook contents render to the seed example outputs', () 
   });
 });
 
-test.describe('default email subjects and bodies: ProGet\'s, reworded to read well (test/unit/default-texts.test.js has every channel and type)', () => {
+test.describe("default email subjects and bodies: ProGet's, reworded to read well (test/unit/default-texts.test.js has every channel and type)", () => {
   const render = (code, which) => renderTemplate(defaultTemplates(code)[which], sampleEvent(code).vars);
 
   test('package events: the verb and preposition of the event, the user when there is one, a link when there is a base URL', () => {
-    for (const [code, verb] of [['package.added', 'added to'], ['package.promoted', 'promoted to'], ['package.deleted', 'deleted from']]) {
+    for (const [code, verb] of [
+      ['package.added', 'added to'],
+      ['package.promoted', 'promoted to'],
+      ['package.deleted', 'deleted from'],
+    ]) {
       const line = `MyCorp.CoolUtils 3.2.0-pre.1 ${verb} internal-utils by API`;
       assert.equal(render(code, 'emailSubject'), line);
       assert.match(render(code, 'emailBody'), new RegExp(`^${line}\n\n(Package|Feed): https://proget\\.example\\.com/feeds/internal-utils`));
@@ -148,7 +159,11 @@ test.describe('ProGet documented predicates', () => {
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == true', vuln()), true);
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == false', vuln()), false);
     assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, >=, 7.5) == True', vuln()), false, '== stays case-sensitive');
-    assert.equal(evaluatePredicate('$Compare($VulnerabilityScore, <, $x) == true', { ...vuln(), x: '8' }), true, 'the general (not inlined) call too');
+    assert.equal(
+      evaluatePredicate('$Compare($VulnerabilityScore, <, $x) == true', { ...vuln(), x: '8' }),
+      true,
+      'the general (not inlined) call too',
+    );
     assert.equal(evaluatePredicate('$MatchesRegex($PackageId, ^MyCorp) == true', pkg()), true);
   });
 
@@ -156,7 +171,11 @@ test.describe('ProGet documented predicates', () => {
     const src = '$MatchesRegex($PackageName, "^MyPackage\\.*$") && $MatchesRegex($PackageVersion, "^3\\.0\\.*$")';
     assert.equal(evaluatePredicate(src, { PackageName: 'MyPackage', PackageVersion: '3.0' }), true);
     assert.equal(evaluatePredicate(src, { PackageName: 'MyPackage...', PackageVersion: '3.0..' }), true);
-    assert.equal(evaluatePredicate(src, { PackageName: 'MyPackage', PackageVersion: '3.0.1' }), false, 'the generated \\.* is lossy: 3.0.1 does not match');
+    assert.equal(
+      evaluatePredicate(src, { PackageName: 'MyPackage', PackageVersion: '3.0.1' }),
+      false,
+      'the generated \\.* is lossy: 3.0.1 does not match',
+    );
     assert.equal(evaluatePredicate(src, { PackageName: 'MyPackage.Core', PackageVersion: '3.0.1' }), false, '\\.* means dots only');
     assert.equal(evaluatePredicate(src, { PackageName: 'mypackage', PackageVersion: '3.0.1' }), false, 'case-sensitive');
     assert.equal(evaluatePredicate(src, { PackageName: 'MyPackage', PackageVersion: '4.0' }), false);
@@ -329,7 +348,10 @@ test.describe('template grammar', () => {
   test('loop variables shadow and are restored; the sigil must match the items', () => {
     const out = renderTemplate('<% foreach $x in @(1,2) { %><% foreach $x in @(a) { %>$x<% } %>$x<% } %>', {});
     assert.equal(out, 'a1a2');
-    throwsOtter(() => renderTemplate('<% foreach $p in @AffectedPackages { %>$p<% } %>', vuln()), /Item 0 of @AffectedPackages is a map: the loop variable must be written %p/);
+    throwsOtter(
+      () => renderTemplate('<% foreach $p in @AffectedPackages { %>$p<% } %>', vuln()),
+      /Item 0 of @AffectedPackages is a map: the loop variable must be written %p/,
+    );
     throwsOtter(() => renderTemplate('<% foreach %p in @AffectedPackages { %>$p<% } %>', vuln()), /Unknown variable \$p/);
   });
 
@@ -346,13 +368,23 @@ test.describe('template grammar', () => {
 
 test.describe('errors: unknown names are errors with line, column and excerpt', () => {
   test('unknown variable with a did-you-mean hint and a caret excerpt', () => {
-    const err = throwsOtter(() => renderTemplate('Hello\n  to $PackagName!', pkg()), /Unknown variable \$PackagName; did you mean \$PackageName\?/, 2, 6);
+    const err = throwsOtter(
+      () => renderTemplate('Hello\n  to $PackagName!', pkg()),
+      /Unknown variable \$PackagName; did you mean \$PackageName\?/,
+      2,
+      6,
+    );
     assert.equal(err.excerpt, '  to $PackagName!\n     ^');
     assert.deepEqual(Object.keys(err.toJSON()).sort(), ['column', 'excerpt', 'line', 'message']);
   });
 
   test('an unknown $name in a template suggests escaping it (e.g. Adaptive Card "$schema")', () => {
-    throwsOtter(() => renderTemplate('{"$schema": "x"}', pkg()), /Unknown variable \$schema \(for a literal "\$schema", escape the sigil: `\$schema\)/, 1, 3);
+    throwsOtter(
+      () => renderTemplate('{"$schema": "x"}', pkg()),
+      /Unknown variable \$schema \(for a literal "\$schema", escape the sigil: `\$schema\)/,
+      1,
+      3,
+    );
     assert.equal(renderTemplate('{"`$schema": "x"}', pkg()), '{"$schema": "x"}');
   });
 
@@ -459,8 +491,10 @@ test.describe('functions behave as their .NET implementations', () => {
     assert.equal(r('$Expr(1 + 2 * 3) $Expr(7 / 2) $Expr(-(2 - 5) % 2)'), '7 3.5 1');
     throwsOtter(() => r('$Expr(1 / 0)'), /division by zero/);
     const now = () => new Date('2026-03-04T05:06:07.089Z');
-    assert.equal(renderTemplate('$DateUtc() | $DateUtc(yyyy-MM-dd HH:mm:ss.fff) | $DateUtc(o) | $DateUtc(R)', {}, { now }),
-      '2026-03-04T05:06:07 | 2026-03-04 05:06:07.089 | 2026-03-04T05:06:07.0890000Z | Wed, 04 Mar 2026 05:06:07 GMT');
+    assert.equal(
+      renderTemplate('$DateUtc() | $DateUtc(yyyy-MM-dd HH:mm:ss.fff) | $DateUtc(o) | $DateUtc(R)', {}, { now }),
+      '2026-03-04T05:06:07 | 2026-03-04 05:06:07.089 | 2026-03-04T05:06:07.0890000Z | Wed, 04 Mar 2026 05:06:07 GMT',
+    );
     assert.match(renderTemplate('$Date()', {}, { now }), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
     assert.equal(r('$IsVariableDefined(FeedName) $IsVariableDefined(Nope) $IsVariableDefined(FeedName, vector)', pkg()), 'true false false');
     assert.equal(evaluatePredicate('$IsVariableDefined(CustomVar) && $CustomVar == yes', pkg()), false, '&& short-circuits');
@@ -499,7 +533,7 @@ test.describe('ProGet fidelity: names without parentheses, package properties, b
     throwsOtter(() => renderTemplate('@DateUtc', {}), /Unknown variable @DateUtc/);
   });
 
-  test('$PackageProperty(name[, default]) reads the event\'s PackageProperties, else the default', () => {
+  test("$PackageProperty(name[, default]) reads the event's PackageProperties, else the default", () => {
     const vars = { ...pkg(), PackageProperties: { _sourceTarget: 'release', Authors: 'MyCorp' } };
     assert.equal(renderTemplate('$PackageProperty(_sourceTarget, unspecified)', vars), 'release');
     assert.equal(renderTemplate('$PackageProperty(authors)', vars), 'MyCorp', 'property names are case-insensitive');

@@ -26,7 +26,9 @@ test('Teams Workflows / Logic Apps URLs lose the sig parameter, keep the others'
   assert.match(out, /[?&]sig=<redacted>/);
   assert.match(out, /api-version=2016-06-01/);
   assert.match(out, /sp=%2Ftriggers%2Fmanual%2Frun/);
-  const pp = redactUrl('https://default123.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=ZZZsecretZZZ');
+  const pp = redactUrl(
+    'https://default123.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=ZZZsecretZZZ',
+  );
   assert.ok(!pp.includes('ZZZsecretZZZ'));
 });
 

@@ -17,7 +17,10 @@ test('entries are kept across a reopen with their retry state and result; acknow
   let box = await store.openOutbox('n1');
   await box.add([entry(1), entry(2), entry(3)]);
   const taken = box.take(10);
-  assert.deepEqual(taken.map((e) => e.id), ['d1', 'd2', 'd3']);
+  assert.deepEqual(
+    taken.map((e) => e.id),
+    ['d1', 'd2', 'd3'],
+  );
   assert.deepEqual(box.take(10), [], 'each entry is given out once');
   await box.retryAt('d1', 2, [{ attempt: 1, startedAt: 'x', durationMs: 1, status: 503 }], 99_000);
   await box.settle('d2', { id: 'd2', outcome: 'delivered' });
@@ -28,7 +31,10 @@ test('entries are kept across a reopen with their retry state and result; acknow
   store = new FileStore(dir);
   box = await store.openOutbox('n1');
   const back = box.take(10);
-  assert.deepEqual(back.map((e) => e.id), ['d1', 'd2']);
+  assert.deepEqual(
+    back.map((e) => e.id),
+    ['d1', 'd2'],
+  );
   assert.equal(back[0].attempts, 2);
   assert.equal(back[0].dueAt, 99_000);
   assert.equal(back[0].attemptLog[0].status, 503);

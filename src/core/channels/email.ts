@@ -106,7 +106,11 @@ export function htmlToText(html: string): string {
 
 /** One line, at most MAX_SUBJECT_CHARS characters. */
 export function subjectLine(text: string): string {
-  const one = text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '').trim();
+  const one = text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    // eslint-disable-next-line no-control-regex -- strips control characters from the subject on purpose
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+    .trim();
   if (one.length <= MAX_SUBJECT_CHARS) return one;
   let cut = one.slice(0, MAX_SUBJECT_CHARS - 1);
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);

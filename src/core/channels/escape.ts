@@ -26,9 +26,7 @@ export function escapeHtml(text: string): string {
  * CommonMark.
  */
 export function escapeTeamsMarkdown(s: string): string {
-  return s
-    .replace(/[\\`*_[\]()~#<>]/g, '\\$&')
-    .replace(/(^|\n)([ \t]*)([-+]|\d+\.)(?=[ \t]|$)/g, '$1$2\\$3');
+  return s.replace(/[\\`*_[\]()~#<>]/g, '\\$&').replace(/(^|\n)([ \t]*)([-+]|\d+\.)(?=[ \t]|$)/g, '$1$2\\$3');
 }
 
 /** Whether `url` starts with one of the schemes (`http:`…), ignoring leading spaces and case. */
@@ -85,7 +83,22 @@ export const teamsEscaper: OutputEscaper = {
 };
 
 /** Attributes whose value is a URL. */
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'cite', 'poster', 'background', 'xlink:href', 'srcset', 'data', 'codebase', 'longdesc', 'usemap', 'manifest']);
+const URL_ATTRIBUTES = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'cite',
+  'poster',
+  'background',
+  'xlink:href',
+  'srcset',
+  'data',
+  'codebase',
+  'longdesc',
+  'usemap',
+  'manifest',
+]);
 /** The attribute (name, quote, value so far) the literal text ends in, if any. */
 const IN_ATTRIBUTE = /<[a-zA-Z][^<>]*?\s([^\s"'<>/=]+)\s*=\s*(?:"([^"]*)|'([^']*)|([^\s"'=<>`]*))$/;
 

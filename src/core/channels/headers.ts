@@ -29,6 +29,7 @@ export function parseHeaderLines(text: string, property = 'headers'): HeaderLine
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
+    // eslint-disable-next-line no-control-regex -- control characters in a header line are refused on purpose
     if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(raw)) {
       throw new ConfigError(property, `${property} line ${line}: control characters are not allowed in headers`);
     }
@@ -45,13 +46,19 @@ export function parseHeaderLines(text: string, property = 'headers'): HeaderLine
       throw new ConfigError(property, `${property} line ${line}: header names are literal and cannot use variables ("${name.slice(0, 60)}")`);
     }
     if (!TOKEN.test(name)) {
-      throw new ConfigError(property, `${property} line ${line}: "${name.slice(0, 60)}" is not a valid header name (letters, digits and !#%&'*+.^_\`|~- only)`);
+      throw new ConfigError(
+        property,
+        `${property} line ${line}: "${name.slice(0, 60)}" is not a valid header name (letters, digits and !#%&'*+.^_\`|~- only)`,
+      );
     }
     if (FRAMING.has(name.toLowerCase())) {
       throw new ConfigError(property, `${property} line ${line}: ${name} is set by the transport and cannot be given`);
     }
     if (/`[rn0]/i.test(value.replace(/``/g, ''))) {
-      throw new ConfigError(property, `${property} line ${line}: the escapes \`r and \`n would put a line break in header ${name} (header injection); refused`);
+      throw new ConfigError(
+        property,
+        `${property} line ${line}: the escapes \`r and \`n would put a line break in header ${name} (header injection); refused`,
+      );
     }
     const prev = seen.get(name.toLowerCase());
     if (prev !== undefined) {
@@ -65,6 +72,7 @@ export function parseHeaderLines(text: string, property = 'headers'): HeaderLine
 
 /** Checks a rendered header value; returns an error message, or undefined when it is fine. */
 export function checkHeaderValue(name: string, value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- a NUL in a header value is refused on purpose
   if (/[\r\n\u0000]/.test(value)) {
     return `header ${name}: the rendered value contains a line break or NUL (from a variable); refused to prevent header injection`;
   }

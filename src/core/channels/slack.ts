@@ -82,7 +82,10 @@ export function enforceSlackLimits(payload: SlackPayload): SlackPayload {
     if (blocks.length > SLACK_LIMITS.blocks) {
       const extra = blocks.length - (SLACK_LIMITS.blocks - 1);
       blocks = blocks.slice(0, SLACK_LIMITS.blocks - 1);
-      blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `… (${extra} more blocks truncated: Slack allows ${SLACK_LIMITS.blocks})` }] });
+      blocks.push({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `… (${extra} more blocks truncated: Slack allows ${SLACK_LIMITS.blocks})` }],
+      });
     }
     out.blocks = blocks;
   }
@@ -217,7 +220,11 @@ export function createSlackChannel(
       throw new ConfigError('text', `text: ${(err as Error).message}`);
     }
   }
-  const defaults = new DefaultTemplateCache(kit, (d) => ({ slack: d.slack }), () => slackEscaper);
+  const defaults = new DefaultTemplateCache(
+    kit,
+    (d) => ({ slack: d.slack }),
+    () => slackEscaper,
+  );
   const driver: ChannelDriver = {
     channel: 'slack',
     prepare(event) {

@@ -114,7 +114,8 @@ export function smtpSettings(config: Record<string, unknown>, credentials: SmtpC
   if (authType === 'login') {
     if (!user) throw new ConfigError('user', 'authType login needs a user (credentials of the SMTP config node)');
     const pass = cred(credentials, 'password');
-    if (!pass) throw new ConfigError('password', 'authType login needs a password (credentials of the SMTP config node); for Gmail use an app password');
+    if (!pass)
+      throw new ConfigError('password', 'authType login needs a password (credentials of the SMTP config node); for Gmail use an app password');
     auth = { type: 'login', user, pass };
   } else if (authType === 'oauth2') {
     if (!user) throw new ConfigError('user', 'authType oauth2 needs the user (the mailbox address, credentials of the SMTP config node)');
@@ -264,7 +265,13 @@ export class SmtpClosedError extends Error {
 
 function addressList(v: unknown): string[] {
   if (!Array.isArray(v)) return [];
-  return v.map((x) => (typeof x === 'string' ? x : x && typeof x === 'object' && typeof (x as { address?: unknown }).address === 'string' ? (x as { address: string }).address : String(x)));
+  return v.map((x) =>
+    typeof x === 'string'
+      ? x
+      : x && typeof x === 'object' && typeof (x as { address?: unknown }).address === 'string'
+        ? (x as { address: string }).address
+        : String(x),
+  );
 }
 
 export function replyCode(response: string | undefined): number | undefined {
@@ -299,7 +306,7 @@ export class SmtpClient {
     this.timeouts = { ...DEFAULT_SMTP_TIMEOUTS, ...definedOnly(options.timeouts ?? {}) };
     this.label = smtpLabel(settings);
     this.key = `${settings.security === 'tls' ? 'smtps' : 'smtp'}://${this.label}`;
-    this.factory = options.createTransport ?? ((o) => createTransport(o as Parameters<typeof createTransport>[0]) as unknown as SmtpTransportLike);
+    this.factory = options.createTransport ?? ((o) => createTransport(o));
   }
 
   /** the sender, as the From header shows it */
@@ -494,7 +501,8 @@ export function classifySmtpError(err: unknown, settings?: Pick<SmtpSettings, 's
   // TLS: certificate problems and security-mode mismatches are configuration errors
   const tlsCode = [original, code].find((c) => c && CERT_CODES.has(c));
   if (tlsCode || /certificate|self[- ]signed/i.test(rawMessage)) {
-    const what = /self[- ]signed/i.test(rawMessage) || tlsCode?.includes('SELF_SIGNED') ? 'a self-signed certificate' : 'a certificate that cannot be verified';
+    const what =
+      /self[- ]signed/i.test(rawMessage) || tlsCode?.includes('SELF_SIGNED') ? 'a self-signed certificate' : 'a certificate that cannot be verified';
     return {
       kind: 'permanent',
       code: 'tls_certificate',
@@ -503,7 +511,11 @@ export function classifySmtpError(err: unknown, settings?: Pick<SmtpSettings, 's
         'Install a certificate from a trusted CA on the server, or untick "Reject unauthorized certificates" in the SMTP settings for a server you trust',
     };
   }
-  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(rawMessage) || original === 'ERR_SSL_WRONG_VERSION_NUMBER' || original === 'EPROTO') {
+  if (
+    /wrong version number|packet length too long|unknown protocol|http request/i.test(rawMessage) ||
+    original === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    original === 'EPROTO'
+  ) {
     const hint =
       settings?.security === 'tls'
         ? `security is "tls" (implicit TLS, port 465) but port ${settings.port} answered in plain text: use "starttls" for ports 587 and 25`
@@ -516,7 +528,13 @@ export function classifySmtpError(err: unknown, settings?: Pick<SmtpSettings, 's
     const text = describeReply(rc, command, response, rawMessage);
     if (rc >= 500) return { kind: 'permanent', code: `smtp_${rc}`, message: text, status: rc, response: resp };
     if (rc >= 400) return { kind: 'retryable', code: `smtp_${rc}`, message: text, status: rc, response: resp };
-    return { kind: 'permanent', code: 'EPROTOCOL', message: `unexpected SMTP reply${command ? ` to ${command}` : ''}: ${response ?? rc}`, status: rc, response: resp };
+    return {
+      kind: 'permanent',
+      code: 'EPROTOCOL',
+      message: `unexpected SMTP reply${command ? ` to ${command}` : ''}: ${response ?? rc}`,
+      status: rc,
+      response: resp,
+    };
   }
 
   if (code === 'ETIMEDOUT') {
@@ -537,13 +555,21 @@ export function classifySmtpError(err: unknown, settings?: Pick<SmtpSettings, 's
       return { kind: 'retryable', code: original, message: `could not reach the OAuth2 token endpoint: ${describeErrorCode(original) ?? message}` };
     }
     if (original === 'EOAUTH2' || code === 'EOAUTH2') {
-      return { kind: 'permanent', code: 'oauth2', message: `OAuth2 token refresh failed: ${message}. Check the client id, client secret, refresh token and token URL` };
+      return {
+        kind: 'permanent',
+        code: 'oauth2',
+        message: `OAuth2 token refresh failed: ${message}. Check the client id, client secret, refresh token and token URL`,
+      };
     }
     return { kind: 'permanent', code: 'auth', message: `authentication failed: ${message}` };
   }
 
   if (code === 'EDNS') {
-    return { kind: 'retryable', code: original && RETRYABLE_ERROR_CODES.has(original) ? original : 'ENOTFOUND', message: `could not resolve the SMTP host (${message})` };
+    return {
+      kind: 'retryable',
+      code: original && RETRYABLE_ERROR_CODES.has(original) ? original : 'ENOTFOUND',
+      message: `could not resolve the SMTP host (${message})`,
+    };
   }
   if (code === 'ESOCKET' || code === 'ECONNECTION' || code === 'ETLS' || code === 'EMAXLIMIT') {
     const c = original && RETRYABLE_ERROR_CODES.has(original) ? original : code;

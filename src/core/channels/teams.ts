@@ -131,7 +131,11 @@ export function buildTeamsMessage(format: TeamsFormat, parts: TeamsMessageParts,
   }
 
   // 4. the title and the context
-  return make({ title: truncateChars(p.title, TEAMS_FACT_MIN_CHARS), text: TRUNCATED, facts: [{ name: '…', value: 'message cut (Teams allows 28 KB)' }] });
+  return make({
+    title: truncateChars(p.title, TEAMS_FACT_MIN_CHARS),
+    text: TRUNCATED,
+    facts: [{ name: '…', value: 'message cut (Teams allows 28 KB)' }],
+  });
 }
 
 /**
@@ -145,9 +149,21 @@ export function classifyTeamsResponse(format: TeamsFormat) {
     const body = res.body.trim();
     if (body === '' || /^\d+$/.test(body)) return base;
     if (/\b429\b/.test(body)) {
-      return { kind: 'retryable', code: 'teams_429', message: 'Teams connector answered 200 with a rate-limit error (429)', status: res.status, response: responseOf(res) };
+      return {
+        kind: 'retryable',
+        code: 'teams_429',
+        message: 'Teams connector answered 200 with a rate-limit error (429)',
+        status: res.status,
+        response: responseOf(res),
+      };
     }
-    return { kind: 'permanent', code: 'teams_error', message: `Teams connector answered 200 with an error: ${truncateChars(body, 200)}`, status: res.status, response: responseOf(res) };
+    return {
+      kind: 'permanent',
+      code: 'teams_error',
+      message: `Teams connector answered 200 with an error: ${truncateChars(body, 200)}`,
+      status: res.status,
+      response: responseOf(res),
+    };
   };
 }
 
@@ -186,7 +202,11 @@ export function createTeamsChannel(
   };
   const title = compile('title');
   const text = compile('text');
-  const defaults = new DefaultTemplateCache(kit, (d) => ({ title: d.teams.title, text: d.teams.text }), () => teamsEscaper);
+  const defaults = new DefaultTemplateCache(
+    kit,
+    (d) => ({ title: d.teams.title, text: d.teams.text }),
+    () => teamsEscaper,
+  );
   const classify = classifyTeamsResponse(format);
   const driver: ChannelDriver = {
     channel: 'teams',

@@ -251,9 +251,11 @@ export function evaluateCondition(condition: CompiledCondition, event: NotifierE
 /** Whether a value looks like a normalized event (what notifier-event puts on msg.event). */
 export function describeEventProblem(event: unknown): string | undefined {
   if (event === undefined || event === null) return 'msg.event is missing: wire a notifier-event node before this one';
-  if (typeof event !== 'object' || Array.isArray(event)) return `msg.event must be an object (a normalized event), got ${Array.isArray(event) ? 'an array' : typeof event}`;
+  if (typeof event !== 'object' || Array.isArray(event))
+    return `msg.event must be an object (a normalized event), got ${Array.isArray(event) ? 'an array' : typeof event}`;
   const e = event as Record<string, unknown>;
-  if (typeof e.type !== 'string' || e.type === '') return 'msg.event.type is missing: msg.event is not a normalized event (wire a notifier-event node first)';
+  if (typeof e.type !== 'string' || e.type === '')
+    return 'msg.event.type is missing: msg.event is not a normalized event (wire a notifier-event node first)';
   if (typeof e.vars !== 'object' || e.vars === null || Array.isArray(e.vars)) return 'msg.event.vars must be an object of variables';
   if (e.feed !== undefined && typeof e.feed !== 'string') return `msg.event.feed must be a string, got ${typeof e.feed}`;
   return undefined;

@@ -31,7 +31,10 @@ export function numberProperty(config: Record<string, unknown>, name: string, sp
   const unit = spec.unit ? ` ${spec.unit}` : '';
   if (!Number.isFinite(n) || (!spec.fraction && !Number.isInteger(n)) || n < spec.min || n > spec.max) {
     const shown = typeof raw === 'string' || typeof raw === 'number' ? JSON.stringify(raw).slice(0, 40) : typeof raw;
-    throw new ConfigError(name, `${name} must be ${spec.fraction ? 'a number' : 'a whole number'} from ${spec.min} to ${spec.max}${unit}, got ${shown}`);
+    throw new ConfigError(
+      name,
+      `${name} must be ${spec.fraction ? 'a number' : 'a whole number'} from ${spec.min} to ${spec.max}${unit}, got ${shown}`,
+    );
   }
   return n;
 }

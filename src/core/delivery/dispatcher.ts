@@ -143,7 +143,7 @@ export function failedRecord(
 
 /** Secrets out (URL, headers, known values), body cut at 64 KiB. */
 export function redactRequest(request: DispatchRequest, redactor: Redactor): DispatchRequest {
-  const out = redactor.deep({ ...request }) as DispatchRequest;
+  const out = redactor.deep<DispatchRequest>({ ...request });
   if (typeof request.url === 'string') out.url = redactor.url(request.url);
   if (request.headers) out.headers = redactor.headers(request.headers);
   if (typeof out.body === 'string') out.body = cutUtf8(out.body, MAX_REQUEST_BODY_BYTES);
@@ -152,7 +152,7 @@ export function redactRequest(request: DispatchRequest, redactor: Redactor): Dis
 
 /** Secrets out, body cut at 4 KiB. */
 export function redactResponse(response: DispatchResponse, redactor: Redactor): DispatchResponse {
-  const out = redactor.deep({ ...response }) as DispatchResponse;
+  const out = redactor.deep<DispatchResponse>({ ...response });
   if (response.headers) out.headers = redactor.headers(response.headers);
   if (typeof out.body === 'string') out.body = cutUtf8(out.body, MAX_RESPONSE_BODY_BYTES);
   return out;
@@ -189,7 +189,10 @@ export class Dispatcher {
     };
     let prepared: PreparedDispatch;
     try {
-      prepared = this.driver.prepare(event, { dispatchId: id, ...(options.redeliveryOf !== undefined ? { redeliveryOf: options.redeliveryOf } : {}) });
+      prepared = this.driver.prepare(event, {
+        dispatchId: id,
+        ...(options.redeliveryOf !== undefined ? { redeliveryOf: options.redeliveryOf } : {}),
+      });
     } catch (err) {
       return failedRecord(event, meta, prepareErrorOf(err), {}, this.redactor);
     }

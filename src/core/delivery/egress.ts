@@ -54,7 +54,8 @@ export function canonicalAddress(address: string): string {
 }
 
 function addRule(list: net.BlockList, rule: string, setting: string): void {
-  if (typeof rule !== 'string' || !rule.trim()) throw new ConfigError(setting, `${setting}: each entry must be an address or CIDR text, got ${JSON.stringify(rule)}`);
+  if (typeof rule !== 'string' || !rule.trim())
+    throw new ConfigError(setting, `${setting}: each entry must be an address or CIDR text, got ${JSON.stringify(rule)}`);
   const [addr, bits, extra] = rule.trim().split('/');
   const address = canonicalAddress(addr ?? '');
   const type = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : undefined;
@@ -69,8 +70,9 @@ function addRule(list: net.BlockList, rule: string, setting: string): void {
 function cidrList(rules: readonly string[] | undefined, setting: string): net.BlockList {
   const list = new net.BlockList();
   if (rules === undefined) return list;
+  const items: readonly string[] = rules; // Array.isArray below would widen rules to any[]
   if (!Array.isArray(rules)) throw new ConfigError(setting, `${setting} must be a list of CIDR ranges`);
-  for (const r of rules) addRule(list, r, setting);
+  for (const r of items) addRule(list, r, setting);
   return list;
 }
 
@@ -83,9 +85,11 @@ export class EgressPolicy {
   readonly lookup: (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
 
   constructor(settings: EgressSettings = {}) {
-    if (settings.deny !== undefined && !Array.isArray(settings.deny)) throw new ConfigError('notifierEgress.deny', 'notifierEgress.deny must be a list of CIDR ranges');
+    const deny: readonly string[] = settings.deny ?? []; // Array.isArray below would widen settings.deny to any[]
+    if (settings.deny !== undefined && !Array.isArray(settings.deny))
+      throw new ConfigError('notifierEgress.deny', 'notifierEgress.deny must be a list of CIDR ranges');
     this.deny = cidrList(DEFAULT_EGRESS_DENY, 'notifierEgress.deny');
-    for (const r of settings.deny ?? []) addRule(this.deny, r, 'notifierEgress.deny');
+    for (const r of deny) addRule(this.deny, r, 'notifierEgress.deny');
     this.allow = cidrList(settings.allow, 'notifierEgress.allow');
     this.lookup = (hostname, options, callback) => {
       dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
@@ -175,7 +179,8 @@ export function proxyForUrl(url: URL, env: Env): string {
   if (!hostname) return '';
   const port = parseInt(url.port, 10) || DEFAULT_PORTS[proto] || 0;
   if (!shouldProxy(hostname, port, getEnv(env, 'npm_config_no_proxy') || getEnv(env, 'no_proxy'))) return '';
-  let proxy = getEnv(env, `npm_config_${proto}_proxy`) || getEnv(env, `${proto}_proxy`) || getEnv(env, 'npm_config_proxy') || getEnv(env, 'all_proxy');
+  let proxy =
+    getEnv(env, `npm_config_${proto}_proxy`) || getEnv(env, `${proto}_proxy`) || getEnv(env, 'npm_config_proxy') || getEnv(env, 'all_proxy');
   if (proxy && !proxy.includes('://')) proxy = `${proto}://${proxy}`;
   return proxy;
 }

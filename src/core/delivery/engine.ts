@@ -15,13 +15,7 @@
  */
 import type { AttemptLogEntry, DispatchError, DispatchResponse } from '../dispatch';
 import { systemClock, type Clock, type TimerHandle } from './clock';
-import {
-  RETRYABLE_ERROR_CODES,
-  backoffDelay,
-  describeErrorCode,
-  resolvePolicy,
-  type RetryPolicy,
-} from './policy';
+import { RETRYABLE_ERROR_CODES, backoffDelay, describeErrorCode, resolvePolicy, type RetryPolicy } from './policy';
 
 export interface AttemptContext {
   /** 1 for the first attempt */
@@ -313,7 +307,7 @@ export class DeliveryEngine {
         resolve();
         return;
       }
-      let graceTimer: TimerHandle | undefined;
+      let graceTimer: TimerHandle; // unknown: undefined until the grace timer is set
       const finish = () => {
         if (graceTimer !== undefined) this.clock.clearTimeout(graceTimer);
         this.idleWaiters.delete(finish);
@@ -321,17 +315,20 @@ export class DeliveryEngine {
         resolve();
       };
       this.idleWaiters.add(finish);
-      graceTimer = this.clock.setTimeout(() => {
-        graceTimer = undefined;
-        for (const lane of this.lanes.values()) {
-          for (const job of [...lane.inFlight]) {
-            const run = job.running;
-            if (!run) continue;
-            run.controller.abort(new Error('shutdown'));
-            run.finish({ kind: 'permanent', code: 'shutdown', message: `the node stopped; the attempt in flight was aborted after ${graceMs} ms` });
+      graceTimer = this.clock.setTimeout(
+        () => {
+          graceTimer = undefined;
+          for (const lane of this.lanes.values()) {
+            for (const job of [...lane.inFlight]) {
+              const run = job.running;
+              if (!run) continue;
+              run.controller.abort(new Error('shutdown'));
+              run.finish({ kind: 'permanent', code: 'shutdown', message: `the node stopped; the attempt in flight was aborted after ${graceMs} ms` });
+            }
           }
-        }
-      }, Math.max(0, graceMs));
+        },
+        Math.max(0, graceMs),
+      );
     });
     return this.closedPromise;
   }
@@ -430,7 +427,13 @@ export class DeliveryEngine {
       if (text !== undefined) entry.error = text;
       job.log.push(entry);
       job.last = result;
-      this.emit({ type: 'attempt-done', key: lane.key, attempt, result: result.kind, ...(result.status !== undefined ? { status: result.status } : {}) });
+      this.emit({
+        type: 'attempt-done',
+        key: lane.key,
+        attempt,
+        result: result.kind,
+        ...(result.status !== undefined ? { status: result.status } : {}),
+      });
       this.afterAttempt(job, result, entry);
       if (this.closing && this.inFlightCount() === 0) for (const w of [...this.idleWaiters]) w();
       else this.pump(lane);
@@ -445,6 +448,7 @@ export class DeliveryEngine {
     try {
       p = Promise.resolve(job.spec.attempt({ attempt, signal: controller.signal, timeoutMs: job.policy.timeoutMs, now: started }));
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what attempt() threw, as it is
       p = Promise.reject(err);
     }
     const classify = job.spec.classifyError ?? classifyThrown;
@@ -464,7 +468,8 @@ export class DeliveryEngine {
 
   private afterAttempt(job: Job, result: AttemptResult, entry: AttemptLogEntry): void {
     if (result.kind === 'delivered') return this.settle(job, 'delivered');
-    if (result.kind === 'permanent') return this.settle(job, 'failed', { code: result.code, message: result.message, permanent: result.code !== 'shutdown' });
+    if (result.kind === 'permanent')
+      return this.settle(job, 'failed', { code: result.code, message: result.message, permanent: result.code !== 'shutdown' });
     // retryable
     if (this.closing) {
       return this.settle(job, 'failed', {

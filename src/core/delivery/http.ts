@@ -78,7 +78,7 @@ function flatHeaders(h: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h || typeof h !== 'object') return out;
   const src = typeof (h as { toJSON?: unknown }).toJSON === 'function' ? (h as { toJSON(): unknown }).toJSON() : h;
-  for (const [k, v] of Object.entries(src as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(src as Record<string, string | number | boolean | string[] | null | undefined>)) {
     if (v === undefined || v === null) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
   }

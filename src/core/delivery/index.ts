@@ -46,5 +46,14 @@ export { statusText, STATUS_MAX_CHARS } from './status';
 export type { NodeStatus } from './status';
 export { ConfigError, numberProperty, choiceProperty, textProperty, checkHttpUrl } from './config';
 export type { NumberSpec } from './config';
-export { EgressPolicy, EgressDeniedError, EGRESS_DENIED, DEFAULT_EGRESS_DENY, proxyForUrl, literalOrigin, parseAllowedHosts, hostAllowed } from './egress';
+export {
+  EgressPolicy,
+  EgressDeniedError,
+  EGRESS_DENIED,
+  DEFAULT_EGRESS_DENY,
+  proxyForUrl,
+  literalOrigin,
+  parseAllowedHosts,
+  hostAllowed,
+} from './egress';
 export type { EgressSettings } from './egress';

@@ -57,7 +57,11 @@ export function statusText(stats: EngineStats, last?: LastResult): NodeStatus {
     return { fill: 'blue', shape: 'dot', text: fit(waiting > 0 ? `sending, ${count(waiting)} queued` : 'sending') };
   }
   if (waiting > 0) {
-    return { fill: stats.retrying > 0 ? 'yellow' : 'blue', shape: 'ring', text: fit(stats.retrying > 0 ? `retry wait, ${count(waiting)}` : `${count(waiting)} queued`) };
+    return {
+      fill: stats.retrying > 0 ? 'yellow' : 'blue',
+      shape: 'ring',
+      text: fit(stats.retrying > 0 ? `retry wait, ${count(waiting)}` : `${count(waiting)} queued`),
+    };
   }
   if (!last) return {};
   if (last.outcome === 'delivered') {

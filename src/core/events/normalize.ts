@@ -14,9 +14,7 @@ export interface EventIssue {
 export class EventValidationError extends Error {
   readonly issues: EventIssue[];
   constructor(issues: EventIssue[]) {
-    super(
-      'Invalid event: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-    );
+    super('Invalid event: ' + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
     this.name = 'EventValidationError';
     this.issues = issues;
   }
@@ -56,7 +54,8 @@ function deepFreeze(root: object): void {
   while (stack.length) {
     const o = stack.pop()!;
     Object.freeze(o);
-    for (const v of Array.isArray(o) ? o : Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) stack.push(v);
+    for (const v of Array.isArray(o) ? (o as unknown[]) : (Object.values(o) as unknown[]))
+      if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) stack.push(v);
   }
 }
 
@@ -134,12 +133,15 @@ function inspectInput(root: Record<string, unknown>): void {
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_VALUE_DEPTH) throw new EventValidationError([{ path: path || '(root)', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
+    if (depth > MAX_VALUE_DEPTH)
+      throw new EventValidationError([{ path: path || '(root)', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` }]);
     const isList = Array.isArray(v);
     const keys = isList ? undefined : Object.keys(v);
     const n = isList ? v.length : keys!.length;
     if (depth > 0 && n > MAX_LIST_ITEMS) {
-      throw new EventLimitError([{ path, message: `has ${n} ${isList ? 'items' : 'keys'}, more than ${MAX_LIST_ITEMS} (the cap for one list or map)` }]);
+      throw new EventLimitError([
+        { path, message: `has ${n} ${isList ? 'items' : 'keys'}, more than ${MAX_LIST_ITEMS} (the cap for one list or map)` },
+      ]);
     }
     total += n;
     if (total > MAX_TOTAL_VALUES) {
@@ -272,11 +274,16 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     throw new EventValidationError([{ path: '', message: `expected a JSON object, got ${describe(input)}` }]);
   }
   const vars0 = input.vars;
-  for (const [o, path] of [[input, ''], [vars0, 'vars']] as const) {
+  for (const [o, path] of [
+    [input, ''],
+    [vars0, 'vars'],
+  ] as const) {
     if (!isPlainObject(o)) continue;
     const n = Object.keys(o).length;
     if (n > MAX_VARIABLES + 8) {
-      throw new EventLimitError([{ path, message: `has ${n} ${path ? 'variables' : 'fields'}, more than ${MAX_VARIABLES} variables (the cap for one event)` }]);
+      throw new EventLimitError([
+        { path, message: `has ${n} ${path ? 'variables' : 'fields'}, more than ${MAX_VARIABLES} variables (the cap for one event)` },
+      ]);
     }
   }
   inspectInput(input);
@@ -349,8 +356,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     paths.PackageId = paths.PackageName!;
   }
 
-  const schema: z.ZodType =
-    info.category === 'package' ? VARS_SCHEMAS.package : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
+  const schema: z.ZodType = info.category === 'package' ? VARS_SCHEMAS.package : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
   const parsed = schema.safeParse(vars);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -370,6 +376,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (shape.id !== undefined && typeof shape.id !== 'string' && options.id === undefined) {
     issues.push({ path: 'id', message: `must be a string, got ${describe(shape.id)}` });
   }
+  // eslint-disable-next-line no-control-regex -- control characters in an event id are refused on purpose
   if (id !== undefined && (id.length === 0 || id.length > 200 || /[\u0000-\u001f\u007f]/.test(id))) {
     issues.push({ path: 'id', message: 'must be 1 to 200 characters with no control characters' });
     id = undefined;
@@ -395,9 +402,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   if (code === 'sca.new-vulnerability') {
     const affected = out.AffectedPackages as Array<Record<string, Value>>;
     if (out.PackageId === undefined) {
-      out.PackageId = affected
-        .map((p) => String(p.Name).replace(/^[^:]*:/, ''))
-        .join(', ');
+      out.PackageId = affected.map((p) => String(p.Name as string).replace(/^[^:]*:/, '')).join(', ');
     }
     if (out.PackageVersion === undefined) out.PackageVersion = '';
     if (out.VulnerabilitySeverity === '') out.VulnerabilitySeverity = severityOfScore(out.VulnerabilityScore as string);

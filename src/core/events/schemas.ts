@@ -20,7 +20,10 @@ export const MAX_STRING_LENGTH = 64 * 1024;
 export const valueSchema: z.ZodType<Value> = z.lazy(() =>
   z.union([
     z.string(),
-    z.number().finite().transform((n) => String(n)),
+    z
+      .number()
+      .finite()
+      .transform((n) => String(n)),
     z.boolean().transform((b) => (b ? 'true' : 'false')),
     z.array(valueSchema),
     z.record(z.string(), valueSchema),
@@ -29,11 +32,13 @@ export const valueSchema: z.ZodType<Value> = z.lazy(() =>
 
 const scalar = z.union([
   z.string(),
-  z.number().finite().transform((n) => String(n)),
+  z
+    .number()
+    .finite()
+    .transform((n) => String(n)),
   z.boolean().transform((b) => (b ? 'true' : 'false')),
 ]);
-const requiredText = (what: string) =>
-  scalar.refine((s) => s.trim().length > 0, { message: `${what} must not be empty` });
+const requiredText = (what: string) => scalar.refine((s) => s.trim().length > 0, { message: `${what} must not be empty` });
 
 const SEVERITIES = ['None', 'Low', 'Medium', 'High', 'Critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -53,9 +58,7 @@ const score = scalar.refine((s) => s === '' || (/^\d{1,2}(\.\d+)?$/.test(s.trim(
   message: 'must be a CVSS score from 0 to 10, such as "7.5"',
 });
 
-const affectedPackage = z
-  .object({ Name: requiredText('Name'), AffectedVersions: scalar.default('') })
-  .catchall(valueSchema);
+const affectedPackage = z.object({ Name: requiredText('Name'), AffectedVersions: scalar.default('') }).catchall(valueSchema);
 const buildIssue = z.object({ Sequence: requiredText('Sequence'), Detail: scalar.default('') }).catchall(valueSchema);
 
 const common = {

@@ -64,7 +64,7 @@ export async function readLines(file: string, onLine: (line: string, index: numb
     throw err;
   }
   if (size === 0) return { lines: 0, unterminated: false, exists: true };
-  let unterminated = false;
+  let unterminated: boolean;
   {
     const fh = await fs.open(file, 'r');
     try {

@@ -13,7 +13,7 @@ const MAX_ATTEMPTS_LOGGED = 50;
 export function redactHeaders(headers: unknown): Record<string, string> | undefined {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(headers as Record<string, string | number | boolean | string[] | null | undefined>)) {
     const text = Array.isArray(value) ? value.map(String).join(', ') : String(value ?? '');
     out[name] = isSensitiveHeader(name) && text !== '' ? REDACTED : cut(text, MAX_STRING);
   }
@@ -88,11 +88,11 @@ export function redactRecord(record: DispatchRecord): DispatchRecord {
     attempts: record.attempts,
     startedAt: record.startedAt,
     durationMs: record.durationMs,
-    request: (redactExchange(record.request, MAX_REQUEST_BODY) ?? {}) as DispatchRecord['request'],
+    request: redactExchange(record.request, MAX_REQUEST_BODY) ?? {},
   };
   if (record.feed !== undefined) out.feed = cut(String(record.feed), 512);
   const response = redactExchange(record.response, MAX_RESPONSE_BODY);
-  if (response) out.response = response as DispatchRecord['response'];
+  if (response) out.response = response;
   if (isObject(record.error)) {
     out.error = {
       code: cut(String(record.error.code ?? ''), 256),

@@ -161,7 +161,9 @@ export class HistoryStore {
     }
     if (bad.length > 0) {
       this.skippedLines += bad.length;
-      this.warn(`notifier-history: skipped ${bad.length} unreadable line(s) in ${this.file} (line ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''})`);
+      this.warn(
+        `notifier-history: skipped ${bad.length} unreadable line(s) in ${this.file} (line ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''})`,
+      );
     }
     if (torn !== undefined || bad.length > 0 || result.unterminated) {
       // Rewrite a clean journal before anything is appended to it (a new line must not continue a torn one).
@@ -406,10 +408,15 @@ export class HistoryStore {
       try {
         json = JSON.stringify(ev);
       } catch (err) {
-        this.warn(`notifier-history: the event of record ${record.id} cannot be stored as JSON (${(err as Error).message}) and was not kept (it cannot be redelivered)`);
+        this.warn(
+          `notifier-history: the event of record ${record.id} cannot be stored as JSON (${(err as Error).message}) and was not kept (it cannot be redelivered)`,
+        );
       }
       if (json !== undefined && Buffer.byteLength(json) <= this.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
-      else if (json !== undefined) this.warn(`notifier-history: the event of record ${record.id} is larger than ${this.maxEventBytes} bytes and was not kept (it cannot be redelivered)`);
+      else if (json !== undefined)
+        this.warn(
+          `notifier-history: the event of record ${record.id} is larger than ${this.maxEventBytes} bytes and was not kept (it cannot be redelivered)`,
+        );
     }
     const line: Extract<JournalLine, { t: 'r' }> = { t: 'r', n: record.notifierId, r: entry };
     const limit = validLimit(options.limit);

@@ -1,4 +1,4 @@
-import type { Channel, DispatchRecord } from '../dispatch';
+import type { DispatchRecord } from '../dispatch';
 import type { NotifierEvent } from '../events';
 
 /** A dispatch record as the history keeps it: redacted again, with when it was kept and the event it dispatched. */
@@ -14,7 +14,8 @@ export interface NotifierSummary {
   notifierId: string;
   /** the output node's name (its id when unnamed), from its latest record */
   notifier: string;
-  channel: Channel | string;
+  /** a `Channel` of ../dispatch (email, webhook, slack, teams); any other name a stored record carries is kept as it is */
+  channel: string;
   /** records kept for this notifier at most */
   limit: number;
   /** id of the history node that last kept a record for this notifier */

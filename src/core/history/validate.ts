@@ -57,7 +57,7 @@ export function validateDispatch(value: unknown, now: () => Date = () => new Dat
     attempts: typeof value.attempts === 'number' ? value.attempts : 0,
     startedAt: nonEmptyString(value.startedAt) ? value.startedAt : now().toISOString(),
     durationMs: typeof value.durationMs === 'number' ? value.durationMs : 0,
-    request: (isObject(value.request) ? value.request : {}) as DispatchRecord['request'],
+    request: isObject(value.request) ? value.request : {},
   };
   if (value.response === null) delete record.response;
   if (value.error === null) delete record.error;

@@ -13,10 +13,7 @@ export interface IntakeRequest {
   parsedBody?: unknown;
 }
 
-export type IntakeAuth =
-  | { mode: 'none' }
-  | { mode: 'secret'; secret: string }
-  | { mode: 'hmac'; secret: string; toleranceSeconds?: number };
+export type IntakeAuth = { mode: 'none' } | { mode: 'secret'; secret: string } | { mode: 'hmac'; secret: string; toleranceSeconds?: number };
 
 export interface IntakeConfig {
   auth: IntakeAuth;
@@ -108,10 +105,7 @@ export function standardWebhooksKey(secret: string): Buffer {
 }
 
 export function signStandard(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
-  const mac = createHmac('sha256', standardWebhooksKey(secret))
-    .update(`${id}.${timestamp}.`)
-    .update(body)
-    .digest('base64');
+  const mac = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
@@ -144,15 +138,29 @@ function verifyAuth(req: IntakeRequest, cfg: IntakeConfig, now: number): IntakeR
   if (sig !== undefined) {
     const id = header(req, 'webhook-id');
     const ts = header(req, 'webhook-timestamp');
-    if (!id || !ts) return fail(401, 'missing webhook-id or webhook-timestamp header', 'Standard Webhooks signing needs webhook-id, webhook-timestamp and webhook-signature');
+    if (!id || !ts)
+      return fail(
+        401,
+        'missing webhook-id or webhook-timestamp header',
+        'Standard Webhooks signing needs webhook-id, webhook-timestamp and webhook-signature',
+      );
     if (!/^\d{1,12}$/.test(ts)) return fail(401, 'bad webhook-timestamp', 'must be Unix seconds');
     const skew = Math.abs(now / 1000 - Number(ts));
     if (skew > tolerance) {
-      return fail(401, 'webhook-timestamp outside the tolerance', `the timestamp is ${Math.round(skew)} s away from now; at most ${tolerance} s is accepted (a replayed or delayed request)`);
+      return fail(
+        401,
+        'webhook-timestamp outside the tolerance',
+        `the timestamp is ${Math.round(skew)} s away from now; at most ${tolerance} s is accepted (a replayed or delayed request)`,
+      );
     }
     const expected = signStandard(auth.secret, id, ts, req.rawBody);
     const ok = sig.split(' ').some((s) => s.startsWith('v1,') && safeEqual(s, expected));
-    if (!ok) return fail(401, 'bad signature', 'webhook-signature does not match HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}" with the configured secret');
+    if (!ok)
+      return fail(
+        401,
+        'bad signature',
+        'webhook-signature does not match HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}" with the configured secret',
+      );
     return { deliveryId: id };
   }
   const gh = header(req, 'x-hub-signature-256');
@@ -161,7 +169,11 @@ function verifyAuth(req: IntakeRequest, cfg: IntakeConfig, now: number): IntakeR
     if (!safeEqual(gh.trim(), expected)) return fail(401, 'bad signature', 'X-Hub-Signature-256 does not match sha256=HMAC-SHA256(secret, body)');
     return { deliveryId: header(req, 'x-github-delivery') };
   }
-  return fail(401, 'missing signature', 'send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-Hub-Signature-256 (GitHub style)');
+  return fail(
+    401,
+    'missing signature',
+    'send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-Hub-Signature-256 (GitHub style)',
+  );
 }
 
 function decodeBody(req: IntakeRequest, cfg: IntakeConfig): IntakeResponse | { value: unknown } {

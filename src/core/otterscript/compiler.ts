@@ -11,7 +11,22 @@ import { OtterScriptError } from './errors';
 import { type CallSite, type FnDef, checkCompareOp, compareOp, getFunction, short } from './functions';
 import { JsonValueError, jsonString, toJson } from './json';
 import { type Regex, RegexLimitError, checkInput, compileRegex } from './regex';
-import { type Ctx, type Kind, MAX_LOOP_ITERATIONS, MAX_WORK, type MapValue, type Value, kindName, kindOf, lookupVar, mapGet, mapSet, norm, sizeOf, suggest } from './values';
+import {
+  type Ctx,
+  type Kind,
+  MAX_LOOP_ITERATIONS,
+  MAX_WORK,
+  type MapValue,
+  type Value,
+  kindName,
+  kindOf,
+  lookupVar,
+  mapGet,
+  mapSet,
+  norm,
+  sizeOf,
+  suggest,
+} from './values';
 import { MAX_DEPTH } from './parser';
 
 /** Largest output a template may produce. */
@@ -241,11 +256,7 @@ class Compiler {
           const t = s.trim().toLowerCase();
           if (t === 'true') return true;
           if (t === 'false') return false;
-          throw new OtterScriptError(
-            `A condition must be true or false, but ${desc} is "${short(s)}" (compare it with == or !=)`,
-            src,
-            pos,
-          );
+          throw new OtterScriptError(`A condition must be true or false, but ${desc} is "${short(s)}" (compare it with == or !=)`, src, pos);
         };
       }
       case 'cmp':
@@ -283,11 +294,7 @@ class Compiler {
     return (ctx) => {
       const v = f(ctx);
       if (typeof v === 'string') return v;
-      throw new OtterScriptError(
-        `${desc} is ${kindName(kindOf(v))}, not text; use $ToJson(…) or $Join(…) to turn it into text`,
-        src,
-        e.pos,
-      );
+      throw new OtterScriptError(`${desc} is ${kindName(kindOf(v))}, not text; use $ToJson(…) or $Join(…) to turn it into text`, src, e.pos);
     };
   }
 
@@ -322,7 +329,7 @@ class Compiler {
       case 'list': {
         const items = e.items.map((x) => this.expr(x));
         return (ctx) => {
-          const out: Value[] = new Array(items.length);
+          const out = new Array<Value>(items.length);
           for (let i = 0; i < items.length; i++) out[i] = items[i]!(ctx);
           return out;
         };
@@ -355,19 +362,11 @@ class Compiler {
     const unknown = (ctx: Ctx): never => {
       const hint = suggest(name, [...Object.keys(ctx.vars), ...scopeNames.map((n) => n.slice(1))]);
       const literal = inTemplate ? ` (for a literal "${sigil}${name}", escape the sigil: \`${sigil}${name})` : '';
-      throw new OtterScriptError(
-        `Unknown variable ${sigil}${name}` + (hint ? `; did you mean ${sigil}${hint}?` : literal),
-        src,
-        pos,
-      );
+      throw new OtterScriptError(`Unknown variable ${sigil}${name}` + (hint ? `; did you mean ${sigil}${hint}?` : literal), src, pos);
     };
     const wrongKind = (v: Value): never => {
       const k = kindOf(v);
-      throw new OtterScriptError(
-        `${sigil}${name} is ${kindName(k)}, not ${kindName(want)}: write ${KIND_SIGIL[k]}${name}`,
-        src,
-        pos,
-      );
+      throw new OtterScriptError(`${sigil}${name} is ${kindName(k)}, not ${kindName(want)}: write ${KIND_SIGIL[k]}${name}`, src, pos);
     };
     // ProGet: a name without parentheses is a variable first, else the function of that name
     // (`$DateUtc`, as Inedo's reference writes it)
@@ -478,7 +477,7 @@ class Compiler {
     const pos = e.pos;
     // the work of a call: 1, the size of its arguments (before the call) and of its result (after)
     const f: Fn = (ctx) => {
-      const args: Value[] = new Array(argFns.length);
+      const args = new Array<Value>(argFns.length);
       let units = 1;
       for (let i = 0; i < argFns.length; i++) units += sizeOf((args[i] = argFns[i]!(ctx)));
       charge(ctx, units, src, pos);

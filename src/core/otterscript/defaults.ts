@@ -84,10 +84,14 @@ function packageTemplates(code: string): DefaultTemplates {
     webhook: WEBHOOK_PACKAGE,
     emailSubject: line,
     emailBody: line + ifBase(`\n\n${PACKAGE_GONE.has(code) ? 'Feed' : 'Package'}: ${url}`),
-    slack: `*$PackageId* $PackageVersion ${verb} *$FeedName*${BY_USER}` + ifBase(` <${url}|${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}>`),
+    slack:
+      `*$PackageId* $PackageVersion ${verb} *$FeedName*${BY_USER}` +
+      ifBase(` <${url}|${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}>`),
     teams: {
       title: `$PackageId $PackageVersion ${verb} $FeedName`,
-      text: `**$PackageId** $PackageVersion ${verb} **$FeedName**${BY_USER}` + ifBase(`\n\n[${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}](${url})`),
+      text:
+        `**$PackageId** $PackageVersion ${verb} **$FeedName**${BY_USER}` +
+        ifBase(`\n\n[${PACKAGE_GONE.has(code) ? 'View the feed' : 'View in ProGet'}](${url})`),
     },
   };
 }

@@ -38,7 +38,7 @@ export function parseDecimal(s: string): Dec | undefined {
   }
   // integer part: digits and (after the first digit) commas
   const intStart = i;
-  let int = '';
+  let int: string;
   let commas = false;
   while (i < end) {
     const c = s.charCodeAt(i);
@@ -104,7 +104,7 @@ export function compareStrings(a: string, b: string): number {
 /** ProGet's `$Compare` rule: as numbers when both parse as decimals, else as strings. */
 export function compareValues(a: string, b: string, bDec?: Dec | null): number {
   const da = parseDecimal(a);
-  const db = bDec === undefined ? parseDecimal(b) : bDec ?? undefined;
+  const db = bDec === undefined ? parseDecimal(b) : (bDec ?? undefined);
   if (da && db) return compareDecimal(da, db);
   return compareStrings(a, b);
 }
@@ -185,6 +185,7 @@ export function xmlEncode(s: string): string {
 
 /** `HttpUtility.JavaScriptStringEncode` (no surrounding quotes). */
 export function jsEncode(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are the ones JavaScriptStringEncode escapes
   if (!/[\u0000-\u001f"\\'<>&\u0085\u2028\u2029]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {

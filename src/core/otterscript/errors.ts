@@ -63,6 +63,7 @@ function makeExcerpt(source: string, lineStart: number, lineEnd: number, at: num
   const prefix = from > lineStart ? '…' : '';
   const suffix = to < lineEnd ? '…' : '';
   // tabs and other control characters would shift the caret: show them as spaces
+  // eslint-disable-next-line no-control-regex -- control characters are replaced on purpose (see above)
   const text = source.slice(from, to).replace(/[\u0000-\u001f\u007f]/g, ' ');
   const caretCol = prefix.length + Math.min(at, to) - from;
   return `${prefix}${text}${suffix}\n${' '.repeat(caretCol)}^`;

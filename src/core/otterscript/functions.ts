@@ -3,7 +3,20 @@
  * (inedox-inedocore) where documented. Functions are looked up case-insensitively by name.
  * `$Eval` is deliberately absent: event data is never run as template code.
  */
-import { scriptBool, compareValues, evaluateArithmetic, formatDate, formatNumber, htmlEncode, jsEncode, parseBoolArg, parseDecimal, parseIntArg, urlEncode, xmlEncode } from './dotnet';
+import {
+  scriptBool,
+  compareValues,
+  evaluateArithmetic,
+  formatDate,
+  formatNumber,
+  htmlEncode,
+  jsEncode,
+  parseBoolArg,
+  parseDecimal,
+  parseIntArg,
+  urlEncode,
+  xmlEncode,
+} from './dotnet';
 import { JsonValueError, fromJson, toJson } from './json';
 import { RegexLimitError, checkInput, compileRegex } from './regex';
 import { type Ctx, type Kind, MAX_TEXT_LENGTH, type MapValue, type Value, isMap, kindName, kindOf, lookupVar, mapGet, mapSet, norm } from './values';
@@ -27,7 +40,7 @@ export interface FnDef {
   params: ReadonlyArray<{ name: string; kind: ArgKind; optional?: boolean }>;
   /** Kind of every further argument (variadic functions). */
   rest?: { name: string; kind: ArgKind };
-  run(args: Value[], ctx: Ctx, site: CallSite): Value;
+  run: (args: Value[], ctx: Ctx, site: CallSite) => Value;
 }
 
 const FUNCTIONS = new Map<string, FnDef>();
@@ -80,7 +93,7 @@ function regexCall<T>(site: CallSite, fn: () => T): T {
 }
 
 function listOfText(site: CallSite, list: Value[], what: string): string[] {
-  const out: string[] = new Array(list.length);
+  const out = new Array<string>(list.length);
   for (let i = 0; i < list.length; i++) {
     const v = norm(list[i]);
     if (typeof v !== 'string') site.fail(`${site.sigil}${site.name}: item ${i} of ${what} is ${kindName(kindOf(v))}, not text`);
@@ -380,7 +393,9 @@ function listIndex(site: CallSite, list: Value[], v: Value, allowEnd = false): n
   let i = intArg(site, v, 'index');
   if (i < 0) i += list.length;
   if (i < 0 || i > list.length || (i === list.length && !allowEnd)) {
-    site.fail(`${site.sigil}${site.name}: index ${short(v as string)} is out of range (the list has ${list.length} item${list.length === 1 ? '' : 's'})`);
+    site.fail(
+      `${site.sigil}${site.name}: index ${short(v as string)} is out of range (the list has ${list.length} item${list.length === 1 ? '' : 's'})`,
+    );
   }
   return i;
 }
@@ -581,7 +596,19 @@ function resolveByName(ctx: Ctx, site: CallSite, rawName: string, type: string):
   }
   const lname = name.toLowerCase();
   const want: Kind | undefined =
-    type === 'scalar' ? 'text' : type === 'vector' || type === 'list' ? 'list' : type === 'map' ? 'map' : sigil === '$' ? 'text' : sigil === '@' ? 'list' : sigil === '%' ? 'map' : undefined;
+    type === 'scalar'
+      ? 'text'
+      : type === 'vector' || type === 'list'
+        ? 'list'
+        : type === 'map'
+          ? 'map'
+          : sigil === '$'
+            ? 'text'
+            : sigil === '@'
+              ? 'list'
+              : sigil === '%'
+                ? 'map'
+                : undefined;
   for (let i = site.scope.length - 1; i >= 0; i--) {
     const local = site.scope[i]!;
     if (local.lname === lname) {
@@ -666,7 +693,11 @@ def({
   run: ([includeClosed], ctx, site) => {
     const issues = eventVar(ctx, 'BuildIssues');
     if (!Array.isArray(issues)) {
-      return site.fail(issues === undefined ? '@BuildIssues: the event has no build issues (only Issues Opened on Build has them)' : `@BuildIssues: the event's BuildIssues is ${kindName(kindOf(norm(issues)))}, not a list`);
+      return site.fail(
+        issues === undefined
+          ? '@BuildIssues: the event has no build issues (only Issues Opened on Build has them)'
+          : `@BuildIssues: the event's BuildIssues is ${kindName(kindOf(norm(issues)))}, not a list`,
+      );
     }
     return boolArg(site, includeClosed, 'includeClosed') ? issues : issues.filter((i) => !issueClosed(norm(i)));
   },

@@ -39,7 +39,9 @@ export type CompiledPredicate = ((vars: Vars, options?: RenderOptions) => boolea
 
 function makeCtx(vars: Vars, options: RenderOptions | undefined): Ctx {
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) {
-    throw new TypeError(`OtterScript variables must be an object of name → value, got ${vars === null ? 'null' : Array.isArray(vars) ? 'an array' : typeof vars}`);
+    throw new TypeError(
+      `OtterScript variables must be an object of name → value, got ${vars === null ? 'null' : Array.isArray(vars) ? 'an array' : typeof vars}`,
+    );
   }
   return { vars, index: undefined, locals: [], now: options?.now, budget: MAX_LOOP_ITERATIONS, work: MAX_WORK };
 }

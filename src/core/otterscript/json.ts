@@ -60,7 +60,7 @@ export function toJson(v: Value, depth = 0): string {
   let out = '{';
   let first = true;
   for (const key of Object.keys(v)) {
-    const item = (v as MapValue)[key];
+    const item = v[key];
     if (item === undefined) continue;
     if (!first) out += ',';
     first = false;
@@ -83,6 +83,7 @@ export function fromJson(text: string): Value {
 
 function convert(v: unknown, depth: number): Value {
   if (v === null) return '';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an object: JSON.parse gives a number or a boolean here
   if (typeof v !== 'object') return typeof v === 'string' ? v : String(v);
   if (depth >= MAX_JSON_DEPTH) throw new JsonValueError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (Array.isArray(v)) return v.map((x) => convert(x, depth + 1));

@@ -14,9 +14,7 @@ import { OtterScriptError } from './errors';
 /** Longest template or predicate source accepted. */
 export const MAX_SOURCE_LENGTH = 1024 * 1024;
 
-export type Segment =
-  | { k: 'text'; start: number; end: number }
-  | { k: 'tag'; start: number; end: number; innerStart: number; innerEnd: number };
+export type Segment = { k: 'text'; start: number; end: number } | { k: 'tag'; start: number; end: number; innerStart: number; innerEnd: number };
 
 const BACKTICK = 96; // `
 const LT = 60; // <
@@ -62,8 +60,8 @@ export function segmentTemplate(src: string): Segment[] {
   }
 
   // Standalone tags: the line holds only whitespace and this one tag.
-  const cutBefore: number[] = new Array(tags.length);
-  const cutAfter: number[] = new Array(tags.length);
+  const cutBefore = new Array<number>(tags.length);
+  const cutAfter = new Array<number>(tags.length);
   for (let t = 0; t < tags.length; t++) {
     const tag = tags[t]!;
     cutBefore[t] = tag.start;

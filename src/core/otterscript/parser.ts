@@ -387,7 +387,7 @@ class Parser {
     // indexing chain (each index counts as a nesting level)
     let { expr, next } = res;
     let chain = 0;
-    for (;; chain++) {
+    for (; ; chain++) {
       if (chain > 0) this.enter(next);
       const ch = src.charCodeAt(next);
       if (next < end && ch === C.lbracket) {
@@ -618,7 +618,7 @@ class Parser {
         next = right.next;
         continue;
       }
-      return items.length === 1 ? first : { pred: { k, pos, items } as Pred, next };
+      return items.length === 1 ? first : { pred: { k, pos, items }, next };
     }
   }
 
@@ -670,7 +670,6 @@ class Parser {
   }
 
   private operand(i: number, end: number): Scanned {
-    const src = this.src;
     const j = this.skipWs(i, end);
     if (j >= end) this.fail('Expected a value in the condition, found the end', j);
     const ch = this.c(j);

@@ -45,7 +45,7 @@ export interface RenderOptions {
   now?: () => Date;
 }
 
-const hasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 export function kindOf(v: Value): Kind {
   return typeof v === 'string' ? 'text' : Array.isArray(v) ? 'list' : 'map';
@@ -88,7 +88,7 @@ function buildIndex(vars: Vars): Map<string, string> {
 export function lookupVar(ctx: Ctx, name: string, lname: string): Value | undefined {
   const vars = ctx.vars;
   let v: unknown = vars[name];
-  if (v === undefined || !hasOwn.call(vars, name)) {
+  if (v === undefined || !hasOwn(vars, name)) {
     let index = ctx.index;
     if (index === undefined) index = ctx.index = buildIndex(vars);
     const key = index.get(lname);
@@ -102,7 +102,7 @@ export function lookupVar(ctx: Ctx, name: string, lname: string): Value | undefi
 /** Looks a key up in a map, exact spelling first, then case-insensitively (as ProGet's maps). */
 export function mapGet(map: MapValue, key: string): Value | undefined {
   let v: unknown;
-  if (hasOwn.call(map, key)) v = map[key];
+  if (hasOwn(map, key)) v = map[key];
   else {
     const lower = key.toLowerCase();
     for (const k of Object.keys(map)) {

@@ -27,7 +27,12 @@ export class FileSeenIds implements SeenIds {
   }
 
   static async open(dir: string, options: { windowMs?: number; max?: number; now?: () => number } = {}): Promise<FileSeenIds> {
-    const seen = new FileSeenIds(dir, options.windowMs ?? DEFAULT_DEDUP_WINDOW_MS, Math.max(1, options.max ?? DEFAULT_DEDUP_MAX), options.now ?? Date.now);
+    const seen = new FileSeenIds(
+      dir,
+      options.windowMs ?? DEFAULT_DEDUP_WINDOW_MS,
+      Math.max(1, options.max ?? DEFAULT_DEDUP_MAX),
+      options.now ?? Date.now,
+    );
     await ensurePrivateDir(dir);
     let text = '';
     try {

@@ -11,8 +11,8 @@ import type { HistoryEntry, HistoryStore, NotifierSummary } from '../../core/his
 import type { DispatchRecord } from '../../core/dispatch';
 import type { NotifierEvent } from '../../core/events';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export type RED = any;
+import type { NodeRED } from './node-red';
+export type RED = NodeRED;
 /** The parts of Express's request and response the routes use (Express's types are not a dependency). */
 interface Request {
   params: Record<string, string | undefined>;
@@ -151,7 +151,7 @@ function sendError(res: Response, status: number, code: string, error: string, d
 }
 
 function param(req: Request, name: string): string {
-  const v = (req.params as Record<string, string | undefined>)[name];
+  const v = req.params[name];
   return typeof v === 'string' ? v : '';
 }
 
@@ -189,7 +189,7 @@ export function registerAdminRoutes(RED: RED): void {
 
   /** Runs `fn` with the store held (and released after), answering 500 with a JSON error if it throws. */
   const withStore =
-    (fn: (store: HistoryStore, req: Request, res: Response) => Promise<void>) =>
+    (fn: (store: HistoryStore, req: Request, res: Response) => void | Promise<void>) =>
     (req: Request, res: Response): void => {
       const store = acquireStore(RED);
       store
@@ -209,7 +209,7 @@ export function registerAdminRoutes(RED: RED): void {
   app.get(
     '/notifier-history',
     needs(READ_PERMISSION),
-    withStore(async (store, _req, res) => {
+    withStore((store, _req, res) => {
       res.json({ notifiers: store.listNotifiers().map(describe) });
     }),
   );
@@ -217,7 +217,7 @@ export function registerAdminRoutes(RED: RED): void {
   app.get(
     '/notifier-history/:notifierId',
     needs(READ_PERMISSION),
-    withStore(async (store, req, res) => {
+    withStore((store, req, res) => {
       const notifierId = param(req, 'notifierId');
       const page = paging(req.query as Record<string, unknown>);
       if (typeof page === 'string') return sendError(res, 400, 'invalid_paging', 'Invalid paging parameters', page);

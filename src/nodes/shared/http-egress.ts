@@ -8,13 +8,12 @@ import { ConfigError, EgressPolicy, HttpTransport } from '../../core/delivery';
 import type { EgressSettings, ProxySettings, TlsSettings } from '../../core/delivery';
 import type { BuiltChannel, OutputNodeConfig } from './output-node';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { HttpProxyConfigNode, NodeRED as RED, TlsConfigNode } from './node-red';
 
-function configNode(RED: RED, config: OutputNodeConfig, property: 'proxy' | 'tls', kind: string): any {
+function configNode<T extends object>(RED: RED, config: OutputNodeConfig, property: 'proxy' | 'tls', kind: string): T | undefined {
   const id = config[property];
   if (id === undefined || id === null || id === '' || id === '_ADD_') return undefined;
-  const n = typeof id === 'string' ? RED.nodes.getNode(id) : undefined;
+  const n = typeof id === 'string' ? RED.nodes.getNode<T>(id) : undefined;
   if (!n) throw new ConfigError(property, `${property}: the ${kind} configuration node is missing (deleted or disabled?)`);
   return n;
 }
@@ -28,14 +27,14 @@ function egressSettings(RED: RED): EgressSettings {
   }
   if (s === undefined || s === null) return {};
   if (typeof s !== 'object') throw new ConfigError('notifierEgress', 'the runtime setting notifierEgress must be { deny: [...], allow: [...] }');
-  return s as EgressSettings;
+  return s;
 }
 
 /** The transport of one HTTP output node, and the secrets it adds (proxy credentials). */
 export function httpTransportFor(RED: RED, config: OutputNodeConfig, maxSockets: number): { transport: HttpTransport; secrets: string[] } {
   const secrets: string[] = [];
   let proxy: ProxySettings | undefined;
-  const proxyNode = configNode(RED, config, 'proxy', 'http proxy');
+  const proxyNode = configNode<HttpProxyConfigNode>(RED, config, 'proxy', 'http proxy');
   if (proxyNode) {
     const url = String(proxyNode.url ?? '').trim();
     let parsed: URL;
@@ -62,7 +61,7 @@ export function httpTransportFor(RED: RED, config: OutputNodeConfig, maxSockets:
     }
   }
   let tls: TlsSettings | undefined;
-  const tlsNode = configNode(RED, config, 'tls', 'tls-config');
+  const tlsNode = configNode<TlsConfigNode>(RED, config, 'tls', 'tls-config');
   if (tlsNode) {
     if (tlsNode.valid === false) throw new ConfigError('tls', 'tls: the tls-config node is invalid (see its error in the log)');
     tls = {};

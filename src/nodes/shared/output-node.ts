@@ -4,7 +4,7 @@
  * A node file only describes its channel:
  *
  * ```ts
- * export default function (RED: any): void {
+ * export default function (RED: NodeRED): void {
  *   registerOutputNode(RED, {
  *     type: 'notifier-email',
  *     channel: 'email',
@@ -68,13 +68,17 @@ import { keepOrphanRecord, keepUnwiredRecord } from './history-admin';
 import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './store';
 import { sendTracked } from './tracker';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
-type NodeMsg = Record<string, any>;
+import type { Node, NodeMessage, NodeRED as RED } from './node-red';
+type NodeMsg = NodeMessage;
 type Send = (msg: NodeMsg | NodeMsg[]) => void;
 type Done = (err?: Error) => void;
 
 export type Credentials = Record<string, string | undefined>;
+
+/** An output node instance: a Node-RED node that the history can ask to redeliver. */
+interface OutputNodeInstance extends Node<Credentials> {
+  redeliver(event: NotifierEvent, options?: { redeliveryOf?: string }): Promise<DispatchRecord>;
+}
 
 export interface OutputNodeConfig {
   id: string;
@@ -140,7 +144,7 @@ function deliverySettings(RED: RED): DeliverySettings {
   } catch {
     s = undefined;
   }
-  return s && typeof s === 'object' ? (s as DeliverySettings) : {};
+  return s && typeof s === 'object' ? s : {};
 }
 
 /** Reads `msg.event` (a normalized event, re-checked) or explains what is wrong. */
@@ -155,10 +159,12 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
     throw new Error(`${type}: msg.event must be an event object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
   if (isValidatedEvent(raw)) return raw;
-  const source = ['http', 'input', 'test'].includes(raw.source) ? raw.source : 'input';
+  const rawSource = (raw as { source?: unknown }).source;
+  const source = rawSource === 'http' || rawSource === 'input' || rawSource === 'test' ? rawSource : 'input';
   try {
     return normalizeEvent(raw, { source });
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the message carries what is wrong; the node reports only that
     throw new Error(`${type}: msg.event is not a valid event: ${(err as Error).message.replace(/^Invalid event: /, '')}`);
   }
 }
@@ -238,7 +244,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
   // the editor's template previews (subject, body, text, content…) need the route, whichever node types are installed
   registerPreviewRoute(RED);
   sweepOrphanOutboxes(RED);
-  function OutputNodeCtor(this: any, config: C) {
+  function OutputNodeCtor(this: OutputNodeInstance, config: C) {
     RED.nodes.createNode(this, config);
     const node = this;
     const nodeId = String(node.id);
@@ -348,6 +354,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         store ??= acquireNotifierStore(RED);
         opened = store.openOutbox(nodeId, { windowItems: capacity, owner: { type: def.type, channel: def.channel, notifier } });
       } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what was thrown, as it is
         opened = Promise.reject(err);
       }
       opened.then(
@@ -367,7 +374,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       );
       return opened;
     };
-    open();
+    void open(); // its failure is handled above
 
     const failed = (event: NotifierEvent, error: { code: string; message: string; permanent: boolean }, extra: { id?: string; redeliveryOf?: string } = {}) =>
       failedRecord(event, { ...meta, ...extra }, error, {}, redactor);
@@ -551,6 +558,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         ev = eventFromMessage({ event }, def.type);
         checkedHere.add(ev);
       } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- eventFromMessage throws Errors
         return Promise.reject(err);
       }
       return store1(ev, undefined, options.redeliveryOf).then(({ id, record }) => {

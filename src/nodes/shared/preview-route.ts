@@ -17,13 +17,11 @@
 // names the values of the sample event that were tested. For mode `jsonata` (Node-RED's language, which
 // the editor evaluates itself) the answer carries the sample message as `msg` once the feed filter passed.
 import { ConditionConfigError, compileCondition, evaluateCondition, packageNamesOf } from '../../core/conditions';
-import type { ConditionConfig } from '../../core/conditions';
 import { EVENT_CODES, getVar, isEventCode, sampleEvent } from '../../core/events';
 import type { NotifierEvent } from '../../core/events';
 import { OtterScriptError, compilePredicate, compileTemplate, defaultTemplates } from '../../core/otterscript';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { NodeRED as RED } from './node-red';
 
 export const PREVIEW_PATH = '/notifier-otterscript/preview';
 export const PREVIEW_PERMISSION = 'notifier-otterscript.write';
@@ -138,7 +136,7 @@ function previewCondition(body: PreviewBody): PreviewAnswer {
   const event = sampleEvent(type);
   let phase: 'compile' | 'run' = 'compile';
   try {
-    const condition = compileCondition(config as ConditionConfig);
+    const condition = compileCondition(config);
     phase = 'run';
     const checked = checkedValues(condition.mode, event);
     const outcome = evaluateCondition(condition, event);
@@ -166,10 +164,10 @@ export function registerPreviewRoute(RED: RED): void {
     RED.auth && typeof RED.auth.needsPermission === 'function'
       ? RED.auth.needsPermission(PREVIEW_PERMISSION)
       : (_req: unknown, _res: unknown, next: () => void) => next();
-  app.post(PREVIEW_PATH, permission, (req: { body?: PreviewBody }, res: { status(n: number): { json(b: unknown): void } }) => {
+  app.post(PREVIEW_PATH, permission, (req, res) => {
     let answer: PreviewAnswer;
     try {
-      answer = preview(req.body);
+      answer = preview(req.body as PreviewBody | undefined);
     } catch (err) {
       answer = { status: 400, body: { error: { message: `preview failed: ${(err as Error)?.message ?? String(err)}` } } };
     }

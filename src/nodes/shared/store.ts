@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import { acquireFileStore, releaseFileStore } from '../../core/store';
 import type { FileStore, FileStoreOptions } from '../../core/store';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { NodeRED as RED } from './node-red';
 
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
@@ -62,7 +61,7 @@ export function storeDir(RED: RED): string {
 /** The runtime's store; give it back with `releaseStore`. Throws for a store type this version does not have. */
 export function acquireNotifierStore(RED: RED): FileStore {
   const s = settingsObject(RED, 'notifierStore');
-  const type = s.type ?? 'file';
+  const type: unknown = s.type ?? 'file';
   if (type !== 'file') throw new Error(`notifierStore.type "${String(type)}" is not available in this version (use "file")`);
   const intake = intakeSettings(RED);
   const options: FileStoreOptions = {};

@@ -7,8 +7,7 @@
 // Limits, by design: a node that never calls done() (or calls it before sending on) makes the wait end by its
 // timeout; Catch and Status nodes, which get the message without a wire, are not waited for.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type RED = any;
+import type { HookEvent, NodeRED as RED } from './node-red';
 
 export interface TreeResult {
   /** every delivery of the tree completed (false: the timeout ended the wait) */
@@ -38,7 +37,7 @@ function ensureHooks(RED: RED): void {
   const hooks = RED.hooks;
   if (!hooks || typeof hooks.add !== 'function') return;
   if (typeof hooks.has === 'function' && hooks.has(`preDeliver.${HOOK}`)) return;
-  hooks.add(`preDeliver.${HOOK}`, (ev: any) => {
+  hooks.add(`preDeliver.${HOOK}`, (ev: HookEvent) => {
     const id = ev?.msg?._msgid;
     if (id === undefined || watches.size === 0) return;
     const w = watches.get(id);
@@ -47,7 +46,7 @@ function ensureHooks(RED: RED): void {
     w.open.set(dest, (w.open.get(dest) ?? 0) + 1);
     w.total++;
   });
-  hooks.add(`onComplete.${HOOK}`, (ev: any) => {
+  hooks.add(`onComplete.${HOOK}`, (ev: HookEvent) => {
     const id = ev?.msg?._msgid;
     if (id === undefined || watches.size === 0) return;
     const w = watches.get(id);
