@@ -104,7 +104,7 @@ function refuseCrossOrigin(req: IncomingMessage, res: ServerResponse): boolean {
  * `ours` picks, a cross-origin request is answered 403 and CORS headers set later are dropped.
  */
 function guardFirst(
-  app: any,
+  app: HttpApp,
   ours: (req: IncomingMessage & { originalUrl?: string }) => boolean,
   direct?: (req: IncomingMessage & { originalUrl?: string }) => ((req: IncomingMessage, res: ServerResponse) => void) | undefined,
 ): void {
@@ -112,7 +112,7 @@ function guardFirst(
     if (!ours(req)) return next();
     if (refuseCrossOrigin(req, res)) return;
     const setHeader = res.setHeader.bind(res);
-    res.setHeader = ((name: string, value: any) => (/^access-control-/i.test(name) ? res : setHeader(name, value))) as typeof res.setHeader;
+    res.setHeader = (name: string, value: number | string | readonly string[]) => (/^access-control-/i.test(name) ? res : setHeader(name, value));
     // the endpoint answers here, before the rest of the app's middleware (the admin API's body parser among them):
     // the raw bytes stay for HMAC, and a burst does not pay the whole Express stack per event
     const handler = direct?.(req);
@@ -132,17 +132,13 @@ function guardFirst(
  * Whether event endpoints on the shared HTTP root answer before Node-RED's own middleware: yes, unless the settings
  * put something in front of HTTP endpoints that must not be skipped (httpNodeAuth, httpNodeMiddleware).
  */
-function directIntake(RED: any): boolean {
-  const s = RED.settings ?? {};
-  let auth: unknown;
-  let middleware: unknown;
+function directIntake(RED: RED): boolean {
   try {
-    auth = s.httpNodeAuth;
-    middleware = s.httpNodeMiddleware;
+    const s = RED.settings;
+    return !s.httpNodeAuth && !s.httpNodeMiddleware;
   } catch {
     return false;
   }
-  return !auth && !middleware;
 }
 
 function parseEvents(value: EventNodeConfig['events']): { codes: EventCode[]; unknown: string[] } {

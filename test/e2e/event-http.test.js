@@ -213,12 +213,25 @@ test('HMAC intake on the node own port: a Standard Webhooks signature verifies, 
 test('HMAC on the shared HTTP root: the endpoint answers before the admin API parses the body, so the signature over the raw bytes verifies', async () => {
   await rt.deploy([
     ...flows(),
-    { id: 'hmac-shared', z: 't1', type: 'notifier-event', path: '/proget/hmac', events: [], auth: 'hmac', credentials: { secret: SECRET }, wires: [['dbg']] },
+    {
+      id: 'hmac-shared',
+      z: 't1',
+      type: 'notifier-event',
+      path: '/proget/hmac',
+      events: [],
+      auth: 'hmac',
+      credentials: { secret: SECRET },
+      wires: [['dbg']],
+    },
   ]);
   // spacing that a parse and re-serialisation would lose: only the raw bytes verify
   const raw = JSON.stringify(SEED['package.promoted'], null, 3);
   const now = new Date();
-  const signed = (id) => ({ 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': new Webhook(SECRET).sign(id, now, raw) });
+  const signed = (id) => ({
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(now / 1000)),
+    'webhook-signature': new Webhook(SECRET).sign(id, now, raw),
+  });
   const ok = await post('/proget/hmac', undefined, { raw, headers: signed('msg_shared_1') });
   assert.equal(ok.status, 202, ok.text);
   const bad = await post('/proget/hmac', undefined, { raw: raw + ' ', headers: signed('msg_shared_2') });
