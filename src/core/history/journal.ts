@@ -1,10 +1,9 @@
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { syncDir, writeAll } from '../store/writer';
+import { rewriteAtomically, syncDir, writeAll } from '../store/writer';
 
-export { syncDir };
+export { rewriteAtomically, syncDir };
 
 /** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
 export async function appendDurably(file: string, text: string): Promise<void> {
@@ -15,35 +14,6 @@ export async function appendDurably(file: string, text: string): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/**
- * Replaces `file` atomically with the chunks `write` produces: they go to `<file>.tmp`, which is synced and renamed
- * over `file`, then the directory is synced. A crash leaves either the old or the new file, never a mix.
- */
-export async function rewriteAtomically(file: string, write: (put: (chunk: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await fs.open(tmp, 'w', 0o600);
-  try {
-    let buffer = '';
-    const put = async (chunk: string): Promise<void> => {
-      buffer += chunk;
-      if (buffer.length >= 256 * 1024) {
-        await writeAll(fh, buffer);
-        buffer = '';
-      }
-    };
-    await write(put);
-    if (buffer) await writeAll(fh, buffer);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  await fs.rename(tmp, file);
-  await syncDir(path.dirname(file));
 }
 
 export interface ReadResult {

@@ -222,13 +222,23 @@ export class AppendWriter {
 }
 
 /**
- * Replaces `file` atomically with `text` (a temp file synced and renamed over it, then the directory synced).
+ * Replaces `file` atomically with the chunks `write` produces: they go to `<file>.tmp` (0600), which is synced and
+ * renamed over `file`, then the directory is synced. A crash leaves either the old or the new file, never a mix.
  */
-export async function rewriteFile(file: string, text: string): Promise<void> {
+export async function rewriteAtomically(file: string, write: (put: (chunk: string) => Promise<void>) => Promise<void>): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await fs.open(tmp, 'w', FILE_MODE);
   try {
-    await writeAll(fh, text);
+    let buffer = '';
+    const put = async (chunk: string): Promise<void> => {
+      buffer += chunk;
+      if (buffer.length >= 256 * 1024) {
+        await writeAll(fh, buffer);
+        buffer = '';
+      }
+    };
+    await write(put);
+    if (buffer) await writeAll(fh, buffer);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
@@ -238,4 +248,9 @@ export async function rewriteFile(file: string, text: string): Promise<void> {
   await fh.close();
   await fs.rename(tmp, file);
   await syncDir(path.dirname(file));
+}
+
+/** Replaces `file` atomically with `text` (see rewriteAtomically). */
+export function rewriteFile(file: string, text: string): Promise<void> {
+  return rewriteAtomically(file, (put) => put(text));
 }

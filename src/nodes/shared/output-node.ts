@@ -269,8 +269,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     /** redeliveries waiting for their record */
     const waiters = new Map<string, { event: NotifierEvent; resolve: (record: DispatchRecord) => void }>();
     let warnedCarry = false;
-    /** events this node checked at input (their outbox entries hold them as they are) */
-    const checkedHere = new WeakSet<object>();
     /** dispatches with a result, on their way to the flow (still in the outbox until the flow has handled them) */
     let handing = 0;
 
@@ -428,8 +426,8 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     const work = async (box: Outbox, entry: OutboxEntry): Promise<void> => {
       let event: NotifierEvent;
       try {
-        // an entry stored by this process holds the event checked at input; one read back from disk is checked again
-        event = checkedHere.has(entry.event as object) ? (entry.event as NotifierEvent) : eventFromMessage({ event: entry.event }, def.type);
+        // an entry stored by this process holds the event checked at input (marked checked: no second pass); one read back from disk is checked again
+        event = eventFromMessage({ event: entry.event }, def.type);
       } catch (err) {
         event = entry.event as NotifierEvent;
         if (!entry.record) {
@@ -526,7 +524,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       let event: NotifierEvent;
       try {
         event = eventFromMessage(msg, def.type);
-        checkedHere.add(event);
       } catch (err) {
         done(err as Error);
         return;
@@ -556,7 +553,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       let ev: NotifierEvent;
       try {
         ev = eventFromMessage({ event }, def.type);
-        checkedHere.add(ev);
       } catch (err) {
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- eventFromMessage throws Errors
         return Promise.reject(err);
