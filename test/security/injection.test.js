@@ -71,13 +71,14 @@ function literalMarkdown(text) {
 }
 
 test('the attack event reaches every channel and every value comes out inert', async () => {
+  // listen before posting: a dispatch that fails at once (bad_recipient) can reach the next node before the 202 does
+  const out = rt.inbox('out');
   const res = await fetch(rt.nodeUrl + '/proget/events', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-notifier-secret': 'shh' },
     body: JSON.stringify(ATTACK),
   });
   assert.equal(res.status, 202);
-  const out = rt.inbox('out');
   const records = {};
   for (const name of ['slack', 'teams', 'to-template', 'html']) {
     records[name] = (await out.until((m) => m.dispatch?.notifier === name, 20000)).dispatch;
