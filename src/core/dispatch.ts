@@ -70,6 +70,8 @@ function str(event: NotifierEvent, name: string): string {
 /** A one-line description of an event for statuses, records and the history sidebar. */
 export function summarizeEvent(event: NotifierEvent): string {
   switch (event.category === 'package' ? 'package' : event.type) {
+    case 'digest':
+      return `Digest of ${str(event, 'EventCount')} events in ${str(event, 'GroupKey')}`;
     case 'package': {
       const who = str(event, 'UserName');
       return `${str(event, 'PackageId')} ${str(event, 'PackageVersion')} ${str(event, 'PackageEvent')} on ${event.feed ?? ''}${who ? ` by ${who}` : ''}`;

@@ -90,12 +90,39 @@ export const EVENT_TYPES: readonly EventTypeInfo[] = Object.freeze([
 
 export const EVENT_CODES: readonly EventCode[] = EVENT_TYPES.map((t) => t.code);
 
+/**
+ * The digest event (`msg.event.type = 'digest'`): made by the notifier-digest node of a burst of events, never
+ * accepted from a sender; not one of the ten EVENT_TYPES (an event node cannot select it), but templates,
+ * conditions and output nodes know it.
+ */
+export const DIGEST_TYPE: EventTypeInfo = Object.freeze({
+  code: 'digest',
+  label: 'Digest',
+  shortLabel: 'Digest',
+  category: 'digest',
+  feedBound: 'optional',
+  variables: Object.freeze([
+    'GroupKey',
+    'EventCount',
+    'Events',
+    'CountsByType',
+    'FirstOccurredAt',
+    'LastOccurredAt',
+    'OmittedCount',
+    'FeedName',
+    'EventName',
+    'WebBaseUrl',
+  ]),
+} satisfies EventTypeInfo);
+
 const BY_CODE = new Map<string, EventTypeInfo>(EVENT_TYPES.map((t) => [t.code, t]));
 
+/** The type's description: one of the ten, or the digest. */
 export function eventTypeInfo(code: string): EventTypeInfo | undefined {
-  return BY_CODE.get(code);
+  return BY_CODE.get(code) ?? (code === 'digest' ? DIGEST_TYPE : undefined);
 }
 
+/** One of the ten event types a sender may send (not `digest`). */
 export function isEventCode(code: unknown): code is EventCode {
   return typeof code === 'string' && BY_CODE.has(code);
 }

@@ -1,5 +1,5 @@
 export * from './types';
-export { EVENT_TYPES, EVENT_CODES, eventTypeInfo, isEventCode, resolveEventName } from './catalog';
+export { EVENT_TYPES, EVENT_CODES, DIGEST_TYPE, eventTypeInfo, isEventCode, resolveEventName } from './catalog';
 export { normalizeEvent, getVar, EventValidationError, EventLimitError, isValidatedEvent, RESERVED_KEYS } from './normalize';
 export type { EventIssue, NormalizeOptions } from './normalize';
 export { sampleEvent } from './samples';

@@ -65,6 +65,11 @@ export interface NormalizeOptions {
   source?: EventSource;
   /** The sender's delivery id (e.g. the `webhook-id` header); wins over an `id` in the input. */
   id?: string;
+  /**
+   * Accept a normalized `digest` event (made by the notifier-digest node; output nodes read it back from their
+   * outbox). Never set for what a sender posts: a sender sends the events themselves.
+   */
+  allowDigest?: boolean;
   now?: () => Date;
 }
 
@@ -297,7 +302,10 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   const issues: EventIssue[] = [];
 
   let code: EventCode | undefined;
-  if (options.eventType !== undefined && options.eventType !== '') {
+  if (shape.kind === 'normalized' && shape.eventName?.value === 'digest') {
+    if (options.allowDigest) code = 'digest';
+    else issues.push({ path: 'type', message: 'digest events are made by the notifier-digest node; send the events themselves' });
+  } else if (options.eventType !== undefined && options.eventType !== '') {
     code = resolveEventName(options.eventType);
     if (!code) issues.push({ path: 'event (explicit)', message: `unknown event type "${options.eventType}"; use ${eventNameHelp()}` });
   } else if (shape.eventName) {
@@ -409,7 +417,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   }
   if (out.EventName === undefined) out.EventName = info.label;
 
-  const feed = typeof out.FeedName === 'string' && info.feedBound !== 'no' ? out.FeedName : undefined;
+  const feed = typeof out.FeedName === 'string' && out.FeedName !== '' && info.feedBound !== 'no' ? out.FeedName : undefined;
   const event: NotifierEvent = {
     id: id ?? randomUUID(),
     type: code,

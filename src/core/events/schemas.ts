@@ -116,8 +116,23 @@ const buildIssuesVars = z
   })
   .catchall(valueSchema);
 
+const digestVars = z
+  .object({
+    ...common,
+    GroupKey: scalar,
+    EventCount: scalar,
+    Events: z.array(z.record(z.string(), valueSchema)),
+    CountsByType: z.record(z.string(), scalar),
+    FirstOccurredAt: scalar.default(''),
+    LastOccurredAt: scalar.default(''),
+    OmittedCount: scalar.default('0'),
+    FeedName: scalar.optional(),
+  })
+  .catchall(valueSchema);
+
 export const VARS_SCHEMAS = {
   package: packageVars,
+  digest: digestVars,
   'sca.noncompliant-package': noncompliantVars,
   'sca.new-vulnerability': vulnerabilityVars,
   'sca.build-issues-opened': buildIssuesVars,
@@ -128,7 +143,7 @@ export const notifierEventSchema = z.object({
   id: z.string().min(1).max(200),
   type: z.string(),
   label: z.string().optional(),
-  category: z.enum(['package', 'sca']).optional(),
+  category: z.enum(['package', 'sca', 'digest']).optional(),
   occurredAt: z.string().optional(),
   feed: z.string().optional(),
   source: z.enum(['http', 'input', 'test']).optional(),

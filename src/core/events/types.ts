@@ -2,7 +2,8 @@
 export type Value = string | Value[] | { [key: string]: Value };
 export type Vars = Record<string, Value>;
 
-export type EventCategory = 'package' | 'sca';
+/** `digest`: an event the notifier-digest node made of a burst of events (see src/core/digest). */
+export type EventCategory = 'package' | 'sca' | 'digest';
 export type EventSource = 'http' | 'input' | 'test';
 
 export type EventCode =
@@ -15,7 +16,9 @@ export type EventCode =
   | 'package.status-changed'
   | 'sca.noncompliant-package'
   | 'sca.new-vulnerability'
-  | 'sca.build-issues-opened';
+  | 'sca.build-issues-opened'
+  /** made by the notifier-digest node only, never accepted from a sender */
+  | 'digest';
 
 /** The normalized event every node of this package reads from `msg.event`. */
 export interface NotifierEvent {

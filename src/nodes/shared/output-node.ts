@@ -162,7 +162,8 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
   const rawSource = (raw as { source?: unknown }).source;
   const source = rawSource === 'http' || rawSource === 'input' || rawSource === 'test' ? rawSource : 'input';
   try {
-    return normalizeEvent(raw, { source });
+    // a digest (notifier-digest) is one of ours: read back from the outbox, it is checked again like any event
+    return normalizeEvent(raw, { source, allowDigest: true });
   } catch (err) {
     // eslint-disable-next-line preserve-caught-error -- the message carries what is wrong; the node reports only that
     throw new Error(`${type}: msg.event is not a valid event: ${(err as Error).message.replace(/^Invalid event: /, '')}`);
