@@ -41,11 +41,51 @@ test('10,000 events within seconds: at most 3 Slack messages counting every even
     await rt.deploy([
       { id: 'tab', type: 'tab', label: 'digest burst' },
       { id: 'ev', type: 'notifier-event', z: 'tab', path: '/bulk', events: [], auth: 'none', wires: [['dg']] },
-      { id: 'dg', type: 'notifier-digest', z: 'tab', name: 'bulk digest', wait: String(WAIT_S), threshold: '3', interval: '10', maxEvents: '1000', wires: [['sl', 'tm', 'em']] },
+      {
+        id: 'dg',
+        type: 'notifier-digest',
+        z: 'tab',
+        name: 'bulk digest',
+        wait: String(WAIT_S),
+        threshold: '3',
+        interval: '10',
+        maxEvents: '1000',
+        wires: [['sl', 'tm', 'em']],
+      },
       { id: 'sl', type: 'notifier-slack', z: 'tab', name: 'slack out', text: '', credentials: { url: slack.webhookUrl }, wires: [[]] },
-      { id: 'tm', type: 'notifier-teams', z: 'tab', name: 'teams out', title: '', text: '', format: 'adaptive', credentials: { url: teams.url('/workflows/x') }, wires: [[]] },
-      { id: 'em', type: 'notifier-email', z: 'tab', name: 'email out', smtp: 'smtpcfg', to: 'team@example.com', subject: '', body: '', html: false, wires: [[]] },
-      { id: 'smtpcfg', type: 'notifier-smtp', name: 'catcher', host: '127.0.0.1', port: String(smtp.port), security: 'none', authType: 'none', from: 'proget@localhost' },
+      {
+        id: 'tm',
+        type: 'notifier-teams',
+        z: 'tab',
+        name: 'teams out',
+        title: '',
+        text: '',
+        format: 'adaptive',
+        credentials: { url: teams.url('/workflows/x') },
+        wires: [[]],
+      },
+      {
+        id: 'em',
+        type: 'notifier-email',
+        z: 'tab',
+        name: 'email out',
+        smtp: 'smtpcfg',
+        to: 'team@example.com',
+        subject: '',
+        body: '',
+        html: false,
+        wires: [[]],
+      },
+      {
+        id: 'smtpcfg',
+        type: 'notifier-smtp',
+        name: 'catcher',
+        host: '127.0.0.1',
+        port: String(smtp.port),
+        security: 'none',
+        authType: 'none',
+        from: 'proget@localhost',
+      },
     ]);
     const eventNode = rt.RED.nodes.getNode('ev');
     const started = Date.now();
@@ -96,8 +136,14 @@ test('10,000 events within seconds: at most 3 Slack messages counting every even
     assert.ok(digestMail, smtp.messages.map((m) => m.mail.subject).join(' | '));
     assert.match(digestMail.mail.subject, /^\d+ events in quiet-feed\/Promoted$|^\d+ events in internal-utils\/Promoted$/);
     assert.match(digestMail.mail.text, /^[\d,]+ events in internal-utils\/Promoted\./);
-    assert.match(digestMail.mail.text, /\* pkg-\d+ 3\.2\.0-pre\.1 Promoted on internal-utils by API\n {2}https:\/\/proget\.example\.com\/feeds\/internal-utils\/pkg-\d+\/3\.2\.0-pre\.1/);
-    assert.match(digestMail.mail.html, /<table[^>]*>.*<a href="https:\/\/proget\.example\.com\/feeds\/internal-utils\/pkg-\d+\/3\.2\.0-pre\.1">pkg-\d+ 3\.2\.0-pre\.1 Promoted/s);
+    assert.match(
+      digestMail.mail.text,
+      /\* pkg-\d+ 3\.2\.0-pre\.1 Promoted on internal-utils by API\n {2}https:\/\/proget\.example\.com\/feeds\/internal-utils\/pkg-\d+\/3\.2\.0-pre\.1/,
+    );
+    assert.match(
+      digestMail.mail.html,
+      /<table[^>]*>.*<a href="https:\/\/proget\.example\.com\/feeds\/internal-utils\/pkg-\d+\/3\.2\.0-pre\.1">pkg-\d+ 3\.2\.0-pre\.1 Promoted/s,
+    );
     console.log(`# ${sl.length} Slack digest(s) (${sl.map((r) => slackCount(r.body)).join(' + ')}); lone event after ${loneMs} ms`);
   } finally {
     await rt.stop();
