@@ -46,7 +46,43 @@ function clockOf(RED: RED): Clock {
   return clock ?? systemClock;
 }
 
+const sweeping = new WeakSet<object>();
+
+/**
+ * Once the flows started: digest nodes that are no longer in the flows (removed while the runtime was down) but still
+ * hold events in the store are reported, with the count; their events stay in the store (there is no node to hand
+ * them on through).
+ */
+function reportOrphanGroups(RED: RED): void {
+  const events = RED.events;
+  if (!events || typeof events.on !== 'function' || sweeping.has(events)) return;
+  sweeping.add(events);
+  events.on('flows:started', () => {
+    void (async () => {
+      const known = new Set<string>();
+      RED.nodes.eachNode?.((n: { id: string }) => known.add(n.id));
+      if (known.size === 0) return;
+      let store: FileStore | undefined;
+      try {
+        store = acquireNotifierStore(RED);
+        for (const id of await store.groupsIds()) {
+          if (known.has(id)) continue;
+          const groups = await store.openGroups(id);
+          const held = (await groups.load()).reduce((n, g) => n + g.events.length, 0);
+          await (held === 0 ? groups.destroy() : groups.close());
+          if (held > 0) RED.log?.warn?.(`${TYPE}: node ${id} is no longer in the flows; the ${held} event(s) it held stay in the store (digest/${id})`);
+        }
+      } catch (err) {
+        RED.log?.warn?.(`${TYPE}: could not check the digest groups of removed nodes: ${(err as Error).message}`);
+      } finally {
+        if (store) await releaseNotifierStore(store);
+      }
+    })();
+  });
+}
+
 export = function register(RED: RED): void {
+  reportOrphanGroups(RED);
   function NotifierDigestNode(this: Node, config: DigestNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -55,6 +91,8 @@ export = function register(RED: RED): void {
     const clock = clockOf(RED);
     const ackTimeoutMs = intakeSettings(RED).ackTimeoutMs;
     let closing = false;
+    /** set once close begins: no status update after it */
+    let stopped = false;
     let problem: string | undefined;
 
     let cfg: DigestConfig | undefined;
@@ -89,7 +127,7 @@ export = function register(RED: RED): void {
       node.status(status);
     };
     const refreshStatus = () => {
-      if (statusTimer) return;
+      if (statusTimer || stopped) return;
       const wait = STATUS_INTERVAL_MS - (Date.now() - lastStatus);
       if (wait <= 0) showStatus();
       else statusTimer = setTimeout(showStatus, wait);
@@ -193,6 +231,7 @@ export = function register(RED: RED): void {
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
+      stopped = true;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
       const finish = () => {

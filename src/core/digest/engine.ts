@@ -184,7 +184,7 @@ export class DigestEngine {
           this.schedule(g);
           this.counters.passed++;
           // the count of this interval is kept so that a restart does not let a burst through
-          await this.store.release(key, 0, { ...t });
+          await this.store.hold(key, [], { ...t });
           return 'pass';
         }
       }
