@@ -5,7 +5,7 @@
 // eventCount). Ratio = individual messages / digest messages (higher: fewer messages for the same events).
 const { startChildRuntime } = require('./lib/child-runtime');
 const { startHttpSink } = require('./lib/sinks');
-const { result, detail, round, nowMs } = require('./lib/stats');
+const { result, detail, round, nowMs, until } = require('./lib/stats');
 const { tmpDir } = require('../test/helpers/nr');
 
 const flows = (url, digest) => [
@@ -27,15 +27,6 @@ const flows = (url, digest) => [
     wires: [[]],
   },
 ];
-
-async function until(pred, timeoutMs) {
-  const end = nowMs() + timeoutMs;
-  while (!pred()) {
-    if (nowMs() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 async function burst(nr5, digest, count) {
   let messages = 0;

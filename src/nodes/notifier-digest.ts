@@ -12,8 +12,8 @@ import type { DigestConfig, FlushOutput } from '../core/digest';
 import type { NotifierEvent } from '../core/events';
 import { OtterScriptError } from '../core/otterscript';
 import type { DigestGroups, FileStore } from '../core/store';
-import { carriedProperties, eventFromMessage } from './shared/output-node';
-import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
+import { carriedProperties, deliverySettings, eventFromMessage } from './shared/output-node';
+import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
 
 import type { Node, NodeMessage, NodeRED as RED, NodeSend, NodeStatus } from './shared/node-red';
@@ -35,49 +35,20 @@ const TYPE = 'notifier-digest';
 /** Shortest interval between two status updates while messages flow. */
 const STATUS_INTERVAL_MS = 250;
 
-function clockOf(RED: RED): Clock {
-  let s: unknown;
-  try {
-    s = RED.settings?.notifierDelivery;
-  } catch {
-    s = undefined;
-  }
-  const clock = s && typeof s === 'object' ? (s as { clock?: Clock }).clock : undefined;
-  return clock ?? systemClock;
-}
-
-const sweeping = new WeakSet<object>();
-
 /**
  * Once the flows started: digest nodes that are no longer in the flows (removed while the runtime was down) but still
  * hold events in the store are reported, with the count; their events stay in the store (there is no node to hand
  * them on through).
  */
 function reportOrphanGroups(RED: RED): void {
-  const events = RED.events;
-  if (!events || typeof events.on !== 'function' || sweeping.has(events)) return;
-  sweeping.add(events);
-  events.on('flows:started', () => {
-    void (async () => {
-      const known = new Set<string>();
-      RED.nodes.eachNode?.((n: { id: string }) => known.add(n.id));
-      if (known.size === 0) return;
-      let store: FileStore | undefined;
-      try {
-        store = acquireNotifierStore(RED);
-        for (const id of await store.groupsIds()) {
-          if (known.has(id)) continue;
-          const groups = await store.openGroups(id);
-          const held = (await groups.load()).reduce((n, g) => n + g.events.length, 0);
-          await (held === 0 ? groups.destroy() : groups.close());
-          if (held > 0) RED.log?.warn?.(`${TYPE}: node ${id} is no longer in the flows; the ${held} event(s) it held stay in the store (digest/${id})`);
-        }
-      } catch (err) {
-        RED.log?.warn?.(`${TYPE}: could not check the digest groups of removed nodes: ${(err as Error).message}`);
-      } finally {
-        if (store) await releaseNotifierStore(store);
-      }
-    })();
+  afterFlowsStarted(RED, 'the digest groups of removed nodes', async (store, known) => {
+    for (const id of await store.groupsIds()) {
+      if (known.has(id)) continue;
+      const groups = await store.openGroups(id);
+      const held = (await groups.load()).reduce((n, g) => n + g.events.length, 0);
+      await (held === 0 ? groups.destroy() : groups.close());
+      if (held > 0) RED.log?.warn?.(`${TYPE}: node ${id} is no longer in the flows; the ${held} event(s) it held stay in the store (digest/${id})`);
+    }
   });
 }
 
@@ -88,7 +59,7 @@ export = function register(RED: RED): void {
     const node = this;
     const nodeId = String(node.id);
     const name = typeof config.name === 'string' && config.name.trim() ? config.name.trim() : nodeId;
-    const clock = clockOf(RED);
+    const clock: Clock = deliverySettings(RED).clock ?? systemClock;
     const ackTimeoutMs = intakeSettings(RED).ackTimeoutMs;
     let closing = false;
     /** set once close begins: no status update after it */

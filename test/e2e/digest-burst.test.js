@@ -7,24 +7,13 @@
 // arrives alone, unchanged (the single-event default message), within wait + 1 s.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const AC = require('adaptivecards/dist/adaptivecards.js');
 const { startRuntime } = require('../helpers/nr');
-const { startSlackReceiver, startTeamsReceiver, slackPayloadError } = require('../helpers/receivers');
+const { cardProblems, startSlackReceiver, startTeamsReceiver, slackPayloadError } = require('../helpers/receivers');
 const { startSmtpServer } = require('../helpers/smtp');
 const { eventually, numberedEvent } = require('../helpers/durable');
 
 const EVENTS = 10_000;
 const WAIT_S = 2;
-
-function cardProblems(card) {
-  const ac = new AC.AdaptiveCard();
-  const ctx = new AC.SerializationContext(AC.Versions.v1_4);
-  ac.parse(card, ctx);
-  const problems = [];
-  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
-  for (const e of ac.validateProperties().validationEvents) problems.push(e.message);
-  return problems;
-}
 
 /** The count a default Slack digest states in its header ("10,000 events in …"). */
 function slackCount(body) {

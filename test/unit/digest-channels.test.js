@@ -4,13 +4,14 @@
 // HTML, the webhook as JSON; every value escaped for its channel.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const AC = require('adaptivecards/dist/adaptivecards.js');
 const { normalizeEvent } = require('../../dist/core/events');
 const { compileTemplate, defaultTemplates } = require('../../dist/core/otterscript');
 const { createSlackChannel, createTeamsChannel, createWebhookChannel, SLACK_LIMITS, TEAMS_MAX_BYTES } = require('../../dist/core/channels');
 const { createEmailChannel } = require('../../dist/core/channels/email');
 const { smtpSettings } = require('../../dist/core/channels/smtp');
 const { buildDigestEvent, emptySummary, countEvent } = require('../../dist/core/digest');
+
+const { cardProblems } = require('../helpers/receivers');
 
 const kit = { compile: compileTemplate, defaults: defaultTemplates };
 const HOSTILE = '<!channel> *bold* [x](javascript:alert(1)) <script>alert(1)</script> & "q"';
@@ -38,16 +39,6 @@ function digestOf(n, listed = 1000) {
 }
 
 const big = digestOf(10_000);
-
-function cardProblems(card) {
-  const ac = new AC.AdaptiveCard();
-  const ctx = new AC.SerializationContext(AC.Versions.v1_4);
-  ac.parse(card, ctx);
-  const problems = [];
-  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
-  for (const e of ac.validateProperties().validationEvents) problems.push(e.message);
-  return problems;
-}
 
 test('the digest lists 1,000 events of 10,000 and counts the rest', () => {
   assert.equal(big.vars.EventCount, '10000');
