@@ -330,3 +330,25 @@ test('the digest event works with templates and conditions, and summarizes with 
   assert.equal(normalizeEvent(plain, { allowDigest: true }).vars.EventCount, '2');
   assert.throws(() => normalizeEvent(plain), /digest events are made by the notifier-digest node/);
 });
+
+test('events too deep or too many values to list are counted, never a digest that cannot be built', () => {
+  let deep = 'x';
+  for (let i = 0; i < 14; i++) deep = { v: deep };
+  const tooDeep = normalizeEvent({ type: 'package.promoted', vars: { PackageId: 'Deep', PackageVersion: '1', FeedName: 'f', Nested: deep } });
+  const wide = (i) =>
+    normalizeEvent({
+      type: 'package.promoted',
+      vars: { PackageId: `W${i}`, PackageVersion: '1', FeedName: 'f', Many: Array.from({ length: 5000 }, (_, k) => String(k)) },
+    });
+  const events = [tooDeep, promoted(1, 'f'), wide(1), wide(2), wide(3), wide(4), promoted(2, 'f')];
+  const s = emptySummary();
+  for (const e of events) countEvent(s, e);
+  const d = buildDigestEvent('f/Promoted', events, s, { maxEvents: 1000, now: new Date() });
+  assert.equal(d.vars.EventCount, '7');
+  assert.deepEqual(
+    d.vars.Events.map((e) => e.PackageId),
+    ['Pkg1', 'W1', 'W2', 'W3'],
+    'the deep one skipped, listing stops at the value cap',
+  );
+  assert.equal(d.vars.OmittedCount, '3');
+});

@@ -12,7 +12,7 @@
 import { summarizeEvent } from '../dispatch';
 import { getVar, normalizeEvent } from '../events';
 import type { NotifierEvent, Value, Vars } from '../events';
-import { MAX_TOTAL_VALUES } from '../events/schemas';
+import { MAX_TOTAL_VALUES, MAX_VALUE_DEPTH } from '../events/schemas';
 import { truncateChars } from '../channels/limits';
 
 /** Longest `Summary` of a listed event, and longest group key. */
@@ -54,18 +54,20 @@ export function mergeSummary(a: DigestSummary, b: DigestSummary): void {
   for (const f of b.feeds) if (a.feeds.size < 2) a.feeds.add(f);
 }
 
-/** Values (list items and map keys, as normalizeEvent counts them) in `v`, without recursion. */
-function valueCount(v: Value): number {
-  let n = 0;
-  const stack: Value[] = [v];
+/** Values (list items and map keys, as normalizeEvent counts them) in `v`, and its nesting depth; without recursion. */
+function measure(v: Value): { count: number; depth: number } {
+  let count = 0;
+  let depth = 0;
+  const stack: Array<[Value, number]> = [[v, 0]];
   while (stack.length) {
-    const x = stack.pop()!;
+    const [x, d] = stack.pop()!;
     if (typeof x === 'string') continue;
+    depth = Math.max(depth, d + 1);
     const items = Array.isArray(x) ? x : Object.values(x);
-    n += items.length;
-    for (const i of items) if (typeof i !== 'string') stack.push(i);
+    count += items.length;
+    for (const i of items) if (typeof i !== 'string') stack.push([i, d + 1]);
   }
-  return n;
+  return { count, depth };
 }
 
 function text(vars: Vars, name: string): string {
@@ -125,7 +127,10 @@ export function buildDigestEvent(
   for (const event of listed) {
     if (items.length >= options.maxEvents) break;
     const item = digestItem(event);
-    const cost = 1 + valueCount(item);
+    const { count, depth } = measure(item);
+    // an item sits two levels down (vars.Events[i]): one nested deeper than an event may be is counted, not listed
+    if (depth + 2 > MAX_VALUE_DEPTH) continue;
+    const cost = 1 + count;
     if (cost > budget) break;
     budget -= cost;
     items.push(item);
