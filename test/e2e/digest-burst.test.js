@@ -105,9 +105,11 @@ test('10,000 events within seconds: at most 3 Slack messages counting every even
 
     // every burst event counted exactly once across the Slack digests (the interval is 10 s: wait for the last one)
     const digests = () => slack.requests.filter((r) => !r.body.includes('Lonely.Package'));
-    await eventually(() => digests().reduce((n, r) => n + (slackCount(r.body) ?? 0), 0) >= EVENTS, 40_000, 'digests counting every event').catch((err) => {
-      throw new Error(`${err.message}; Slack got: ${slack.requests.map((r) => JSON.parse(r.body).text).join(' | ')}`);
-    });
+    await eventually(() => digests().reduce((n, r) => n + (slackCount(r.body) ?? 0), 0) >= EVENTS, 40_000, 'digests counting every event').catch(
+      (err) => {
+        throw new Error(`${err.message}; Slack got: ${slack.requests.map((r) => JSON.parse(r.body).text).join(' | ')}`);
+      },
+    );
     await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
     const sl = digests();
     assert.ok(sl.length >= 1 && sl.length <= 3, `${sl.length} Slack messages for the burst`);
