@@ -16,10 +16,10 @@ const { normalizeEvent } = require('../../dist/core/events');
 const EVENTS = 10_000;
 const WAIT_S = 2;
 
-/** The count a default Slack digest states in its header ("10,000 events in …"). */
+/** The events a Slack message counts: a digest states it in its header ("10,000 events in …"), a single event is one. */
 function slackCount(body) {
   const m = /^([\d,]+) events? in /.exec(JSON.parse(body).blocks[0].text.text);
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+  return m ? Number(m[1].replace(/,/g, '')) : 1;
 }
 
 test('10,000 events within seconds: at most 3 Slack messages counting every event once; Teams and email digests; a lone event alone within wait + 1 s', async () => {
@@ -105,11 +105,9 @@ test('10,000 events within seconds: at most 3 Slack messages counting every even
 
     // every burst event counted exactly once across the Slack digests (the interval is 10 s: wait for the last one)
     const digests = () => slack.requests.filter((r) => !r.body.includes('Lonely.Package'));
-    await eventually(() => digests().reduce((n, r) => n + (slackCount(r.body) ?? 0), 0) >= EVENTS, 40_000, 'digests counting every event').catch(
-      (err) => {
-        throw new Error(`${err.message}; Slack got: ${slack.requests.map((r) => JSON.parse(r.body).text).join(' | ')}`);
-      },
-    );
+    await eventually(() => digests().reduce((n, r) => n + slackCount(r.body), 0) >= EVENTS, 40_000, 'digests counting every event').catch((err) => {
+      throw new Error(`${err.message}; Slack got: ${slack.requests.map((r) => JSON.parse(r.body).text).join(' | ')}`);
+    });
     await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
     const sl = digests();
     assert.ok(sl.length >= 1 && sl.length <= 3, `${sl.length} Slack messages for the burst`);
@@ -117,10 +115,11 @@ test('10,000 events within seconds: at most 3 Slack messages counting every even
       sl.reduce((n, r) => n + slackCount(r.body), 0),
       EVENTS,
     );
-    for (const r of sl) {
-      assert.equal(slackPayloadError(r.body), undefined, 'within Slack limits');
-      assert.match(r.body, /… and [\d,]+ more/);
-    }
+    for (const r of sl) assert.equal(slackPayloadError(r.body), undefined, 'within Slack limits');
+    assert.ok(
+      sl.some((r) => /… and [\d,]+ more/.test(r.body)),
+      'a digest lists the first events and counts the rest',
+    );
 
     // Teams: the same digests as cards that parse cleanly; email: text and HTML
     await eventually(() => teams.requests.length >= sl.length + 1, 20_000, 'the Teams digests');

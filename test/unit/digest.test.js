@@ -352,3 +352,26 @@ test('events too deep or too many values to list are counted, never a digest tha
   );
   assert.equal(d.vars.OmittedCount, '3');
 });
+
+test('events still being written when the wait ends take part in the decision (a slow first write does not split a burst)', async () => {
+  const groups = new MemoryGroups();
+  const { engine, out, clock } = setup({ wait: 2, interval: 10, threshold: 3 }, { groups });
+  await engine.start();
+  await engine.accept(promoted(0));
+  let release;
+  const slow = new Promise((r) => (release = r));
+  const hold = groups.hold.bind(groups);
+  groups.hold = async (...args) => {
+    await slow;
+    return hold(...args);
+  };
+  const later = [1, 2, 3].map((i) => engine.accept(promoted(i)));
+  await advance(clock, 2000);
+  assert.equal(out.length, 0, 'the decision waits for the writes that began before it');
+  release();
+  await Promise.all(later);
+  for (let i = 0; i < 5; i++) await settle();
+  assert.equal(out.length, 1);
+  assert.equal(out[0].kind, 'digest');
+  assert.equal(out[0].event.vars.EventCount, '4');
+});

@@ -63,7 +63,9 @@ interface Group {
   summary: DigestSummary;
   maxSeq: number;
   /** holds being written to the store */
-  pending: number;
+  holds: Set<Promise<void>>;
+  /** due, waiting for the holds that began before it to be written (they take part in the decision) */
+  settling: boolean;
   timer: TimerHandle;
   flushing: boolean;
 }
@@ -143,7 +145,17 @@ export class DigestEngine {
   private group(key: string): Group {
     let g = this.groups.get(key);
     if (!g) {
-      g = { key, timing: { dueAt: 0 }, listed: [], summary: emptySummary(), maxSeq: 0, pending: 0, timer: undefined, flushing: false };
+      g = {
+        key,
+        timing: { dueAt: 0 },
+        listed: [],
+        summary: emptySummary(),
+        maxSeq: 0,
+        holds: new Set(),
+        settling: false,
+        timer: undefined,
+        flushing: false,
+      };
       this.groups.set(key, g);
     }
     return g;
@@ -168,7 +180,7 @@ export class DigestEngine {
     const key = this.groupKeyOf(event);
     const g = this.group(key);
     const t = g.timing;
-    const holding = g.summary.count + g.pending > 0 || g.flushing;
+    const holding = g.summary.count + g.holds.size > 0 || g.flushing || g.settling;
     const cooldownEnd = t.lastDigestAt !== undefined ? t.lastDigestAt + intervalMs : 0;
     if (!holding) {
       if (now < cooldownEnd) t.dueAt = Math.max(cooldownEnd, now + waitMs);
@@ -190,11 +202,12 @@ export class DigestEngine {
       }
     }
     const held: Held = { seq: ++this.seq, event, ...(msg ? { msg } : {}) };
-    g.pending++;
+    const written = this.store.hold(key, [{ seq: held.seq, at: now, event, ...(msg ? { msg } : {}) } satisfies HeldEvent], { ...t });
+    g.holds.add(written);
     try {
-      await this.store.hold(key, [{ seq: held.seq, at: now, event, ...(msg ? { msg } : {}) } satisfies HeldEvent], { ...t });
+      await written;
     } finally {
-      g.pending--;
+      g.holds.delete(written);
     }
     this.add(g, held);
     this.counters.held++;
@@ -204,7 +217,7 @@ export class DigestEngine {
   }
 
   private schedule(g: Group): void {
-    if (this.closed || g.flushing) return;
+    if (this.closed || g.flushing || g.settling) return;
     if (g.timer !== undefined) this.clock.clearTimeout(g.timer);
     g.timer = this.clock.setTimeout(
       () => {
@@ -225,10 +238,19 @@ export class DigestEngine {
   }
 
   private due(g: Group): void {
-    if (this.closed || g.flushing) return;
+    if (this.closed || g.flushing || g.settling) return;
+    if (g.holds.size > 0) {
+      // events that arrived before the due time and are still being written join this decision (a burst's first
+      // write may take a while); later arrivals do not hold it up
+      g.settling = true;
+      void Promise.allSettled([...g.holds]).then(() => {
+        g.settling = false;
+        this.due(g);
+      });
+      return;
+    }
     const now = this.clock.now();
     if (g.summary.count === 0) {
-      if (g.pending > 0) return; // the hold being written schedules it again
       if (now < this.quietAt(g)) {
         g.timing.dueAt = this.quietAt(g);
         this.schedule(g);
@@ -307,7 +329,7 @@ export class DigestEngine {
 
   /** Hands on everything held now, whatever the timing (a removed node). Resolves when every hand-over settled. */
   async flushAll(): Promise<void> {
-    await Promise.allSettled([...this.flushes]);
+    await Promise.allSettled([...this.flushes, ...[...this.groups.values()].flatMap((g) => [...g.holds])]);
     for (const g of [...this.groups.values()]) {
       if (g.timer !== undefined) this.clock.clearTimeout(g.timer);
       g.timer = undefined;
