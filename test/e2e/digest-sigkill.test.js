@@ -1,7 +1,8 @@
 'use strict';
 // The digest node's groups are durable, in a real Node-RED process: events posted to the event endpoint while a
 // group is open, the process killed with SIGKILL, started again on the same user directory: the digest that goes
-// out lists every event that got a 202 before the kill, no sooner than the wait after the first one. A redeploy
+// out lists every event that got a 202 before the kill, no sooner than the wait after the first one, and the history
+// shows it as "Digest of N events in …". A redeploy
 // with a new configuration keeps what was collected; a store that cannot write makes the endpoint answer 503.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -10,7 +11,7 @@ const path = require('node:path');
 const { startRuntime, tmpDir } = require('../helpers/nr');
 const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, deployTo, numberedEvent, postJson, mountTmpfs, remount } = require('../helpers/durable');
+const { eventually, deployTo, numberedEvent, postJson, historyOf, mountTmpfs, remount } = require('../helpers/durable');
 const { execFileSync } = require('node:child_process');
 
 const WAIT_S = 6;
@@ -44,8 +45,9 @@ function flow(rxUrl, digest = {}) {
       timeout: '5',
       retries: '5',
       rate: '0',
-      wires: [[]],
+      wires: [['hist']],
     },
+    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 50, wires: [[]] },
   ];
 }
 
@@ -92,6 +94,11 @@ test('SIGKILL while a group is open: after the restart the digest lists every ev
     assert.equal(d.count, listed.size, 'counted once each');
     assert.ok(d.count <= posted, `no more than was posted (${d.count} of ${posted})`);
     assert.ok(rx.requests[0].at - firstAt >= WAIT_S * 1000 - 50, `not before the wait: ${rx.requests[0].at - firstAt} ms`);
+    // the history (sidebar) shows the digest with its count
+    let records = [];
+    await eventually(async () => (records = await historyOf(child.adminUrl, 'wh')).length >= 1, 10_000, 'the record in the history');
+    assert.equal(records[0].summary, `Digest of ${d.count} events in internal-utils/Promoted`);
+    assert.equal(records[0].eventType, 'digest');
     console.log(`# ${accepted.size} accepted before SIGKILL (${posted} posted); the digest after the restart counts ${d.count}`);
   } finally {
     await stopChild(child);
