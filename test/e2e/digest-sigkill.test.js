@@ -2,8 +2,8 @@
 // The digest node's groups are durable, in a real Node-RED process: events posted to the event endpoint while a
 // group is open, the process killed with SIGKILL, started again on the same user directory: the digest that goes
 // out lists every event that got a 202 before the kill, no sooner than the wait after the first one, and the history
-// shows it as "Digest of N events in …". A redeploy
-// with a new configuration keeps what was collected; a store that cannot write makes the endpoint answer 503.
+// shows it as "Digest of N events in …". A redeploy with a new configuration keeps what was collected; a removed node
+// hands on what it held; a store that cannot write makes the endpoint answer 503.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
