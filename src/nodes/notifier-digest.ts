@@ -106,9 +106,11 @@ export = function register(RED: RED): void {
 
     // ---- hand-over: a flushed group goes on as messages; it leaves the store once the flow has stored them ----
     const handOn = async (msg: NodeMessage & { _msgid: string }): Promise<void> => {
-      // a removed node hands on what it held while it stops: it waits less for the nodes after it
+      // a removed node hands on what it held while it stops: it waits less for the nodes after it, and what the flow
+      // did not finish with (nodes after it stopping too) stays in the store rather than go unseen
       const result = await sendTracked(RED, msg, () => node.send(msg), closing ? Math.min(ackTimeoutMs, 5000) : ackTimeoutMs);
       if (result.storeError) throw result.storeError;
+      if (closing && !result.completed) throw new Error('the nodes after it did not finish with it while it stopped');
     };
     const newId = (): string => (RED.util?.generateId ? RED.util.generateId() : `${Date.now().toString(16)}${Math.random().toString(16).slice(2)}`);
     const deliver = async (_key: string, output: FlushOutput): Promise<void> => {
@@ -188,6 +190,7 @@ export = function register(RED: RED): void {
         .then(
           (result) => {
             if (result === 'pass') send(msg);
+            problem = undefined;
             refreshStatus();
             done();
           },
