@@ -6,7 +6,7 @@ import { rewriteAtomically, syncDir, writeAll } from '../store/writer';
 export { rewriteAtomically, syncDir };
 
 /** Appends `text` to `file` and flushes it to the disk (fdatasync) before resolving. */
-export async function appendDurably(file: string, text: string): Promise<void> {
+export async function appendDurably(file: string, text: string | Buffer): Promise<void> {
   const fh = await fs.open(file, 'a', 0o600);
   try {
     await writeAll(fh, text);

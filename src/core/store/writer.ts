@@ -24,8 +24,8 @@ const IDLE_CLOSE_MS = 500;
  * Writes all of `text`: a write may take only part of it (a full disk answers a short write before it answers
  * ENOSPC), so write the rest until done, and fail if the file takes nothing more.
  */
-export async function writeAll(fh: fs.FileHandle, text: string): Promise<void> {
-  const buf = Buffer.from(text, 'utf8');
+export async function writeAll(fh: fs.FileHandle, text: string | Buffer): Promise<void> {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let off = 0;
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off);
@@ -147,12 +147,15 @@ export class AppendWriter {
       }
       await Promise.all(
         [...byFile].map(async ([file, ops]) => {
-          let text = this.fresh.has(file) ? '\n' : '';
+          // each record encoded on its own (small buffers, outside V8's heap) and joined as bytes: joining the texts
+          // first made one string of the whole batch, which V8 puts straight into its old generation when large
+          const parts: Buffer[] = this.fresh.has(file) ? [Buffer.from('\n')] : [];
           let sync = false;
           for (const op of ops) {
-            text += op.text;
+            parts.push(Buffer.from(op.text, 'utf8'));
             sync ||= op.sync;
           }
+          const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
           try {
             await this.write(file, text, sync);
             this.fresh.delete(file);
@@ -185,7 +188,7 @@ export class AppendWriter {
     return fh;
   }
 
-  private async write(file: string, text: string, sync: boolean): Promise<void> {
+  private async write(file: string, text: string | Buffer, sync: boolean): Promise<void> {
     try {
       const fh = await this.handle(file);
       await writeAll(fh, text);
