@@ -170,7 +170,12 @@ export const dependencyTrack: SourceMapper = {
         : {}),
       // the BOM itself (base64, possibly megabytes) is not kept: its format says what was consumed
       ...(isRecord(subject.bom) ? { BomFormat: text(bom.format, 50), BomSpecVersion: text(bom.specVersion, 20) } : {}),
-      Summary: `${title || group}${projects.length === 1 ? ` in ${projects[0]!.Name as string}` : ''}`,
+      Summary: [
+        title || group,
+        vuln ? `: ${vuln.id}` : '',
+        component.name !== undefined ? ` in ${text(component.name, 300)} ${text(component.version, 300)}`.trimEnd() : '',
+        projects.length === 1 ? ` (${projects[0]!.Name as string})` : '',
+      ].join(''),
     });
   },
 };

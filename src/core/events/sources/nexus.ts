@@ -10,7 +10,7 @@
  * Feed = the repository (`repositoryName`).
  */
 import { z } from 'zod';
-import { check, header, isRecord, isoDate, obj, record, requiredText, sourceCode, sourceVars, text } from './common';
+import { check, header, isRecord, isoDate, obj, record, refuse, requiredText, sourceCode, sourceVars, text } from './common';
 import type { MappedEvent, SourceMapper, SourceRequest } from './common';
 import type { Value } from '../types';
 import { RESERVED_KEYS } from '../normalize';
@@ -91,7 +91,8 @@ export const nexus: SourceMapper = {
         AuditAttributes: attributes,
       });
     }
-    return done(sourceCode('nexus', hook.replace(/^rm:/, '').replace(/:/g, '.') || 'unknown'), hook || 'unknown', {
+    if (!hook) refuse('', 'not a Nexus webhook: no X-Nexus-Webhook-Id header, and no component, asset or audit in the body');
+    return done(sourceCode('nexus', hook.replace(/^rm:/, '').replace(/:/g, '.')), hook, {
       PackageId: '',
       PackageVersion: '',
       FeedName: text(b.repositoryName, 300),
