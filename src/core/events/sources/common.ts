@@ -46,10 +46,18 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A text value clipped to `max` characters; numbers and booleans as their text; anything else ''. */
+/** Control characters other than tab, newline and carriage return. */
+// eslint-disable-next-line no-control-regex -- removing them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/**
+ * A text value clipped to `max` characters, without control characters (tab and newlines stay); numbers and
+ * booleans as their text; anything else ''.
+ */
 export function text(v: unknown, max = MAX_TEXT): string {
   const s = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'boolean' ? String(v) : '';
-  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  const clipped = s.length > max ? s.slice(0, max - 1) + '…' : s;
+  return clipped.replace(CONTROL, '');
 }
 
 /** The object at `key` of `o`, or an empty object. */
