@@ -312,7 +312,11 @@ export function handleIntake(req: IntakeRequest, cfg: IntakeConfig): IntakeRespo
   if (!eventSelected(cfg.events, event.type)) {
     return { status: 202, body: { id: event.id, ignored: `event type ${event.type} is not selected in this node` } };
   }
-  const bodyId = isRecord(decoded.value) && typeof decoded.value.id === 'string' && decoded.value.id !== '' ? decoded.value.id : undefined;
+  // the body's own id of the event: top level (a normalized event, Harbor's CloudEvents), or Artifactory's envelope
+  const body = isRecord(decoded.value) ? decoded.value : {};
+  const envelopeId = event.source === 'artifactory' && isRecord(body.event) ? body.event.id : undefined;
+  const ownId = typeof body.id === 'string' && body.id !== '' ? body.id : envelopeId;
+  const bodyId = typeof ownId === 'string' && ownId !== '' ? ownId : undefined;
   const dedupId = deliveryId ?? bodyId;
   if (dedupId && cfg.dedupe?.has(dedupId)) {
     return { status: 202, body: { id: event.id, duplicate: true } };
