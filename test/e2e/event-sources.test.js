@@ -6,22 +6,13 @@
 // another's body; Nexus's delivery id stops a repeat.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const crypto = require('node:crypto');
 const { startRuntime } = require('../helpers/nr');
+const { freePort, postJson } = require('../helpers/durable');
 const { FIXTURES } = require('../fixtures/sources');
 
 const SECRET = 'a-webhook-secret-for-every-source';
 const hmac = (alg, body, secret = SECRET) => crypto.createHmac(alg, secret).update(body).digest('hex');
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let rt;
 let signedPort;
@@ -91,17 +82,7 @@ test.before(async () => {
 });
 test.after(() => rt && rt.stop());
 
-async function post(url, raw, headers = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
+const post = (url, raw, headers) => postJson(url, Buffer.isBuffer(raw) ? raw.toString('utf8') : raw, headers);
 
 /** The source's own way of proving the sender: a signature over the raw body, or the secret in its header. */
 function credentialsFor(f, raw, secret = SECRET) {
