@@ -11,6 +11,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { ROOT, startRuntime } = require('../helpers/nr');
 const { startHttpSink } = require('../../scripts/sinks');
+const { eventually } = require('../helpers/durable');
 const { FIXTURES } = require('../fixtures/sources');
 
 const FLOW = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'GitHub Dependabot and Dependency-Track alerts to Teams.json'), 'utf8'));
@@ -37,6 +38,11 @@ test.before(async () => {
       return c ? { ...n, credentials: typeof c === 'function' ? c(n) : c } : n;
     }),
   );
+  // on a loaded machine the runtime's first start can end after the deploy's answer: wait until both endpoints serve
+  // (a GET is answered 405 by the event node, 404 before its route exists)
+  for (const n of FLOW.filter((x) => x.type === 'notifier-event')) {
+    await eventually(async () => (await fetch(rt.nodeUrl + n.path)).status === 405, 30000, `${n.path} to serve`);
+  }
 });
 test.after(async () => {
   if (rt) await rt.stop();

@@ -16,7 +16,7 @@ import type { Severity } from '../schemas';
 import type { Value } from '../types';
 
 const body = z.object({
-  notification: z.object({ group: requiredText, level: requiredText.optional(), scope: requiredText.optional(), subject: record.nullish() }),
+  notification: z.object({ group: requiredText, level: requiredText.optional(), scope: requiredText.optional() }),
 });
 const withComponent = z.object({ component: z.object({ name: requiredText }) });
 const newVulnerability = withComponent.extend({ vulnerability: z.object({ vulnId: requiredText }) });
@@ -90,7 +90,8 @@ export const dependencyTrack: SourceMapper = {
   map(req: SourceRequest): MappedEvent {
     const { notification: n } = check(body, req.body, 'a Dependency-Track notification: { notification: { group, scope, level, subject } }');
     const raw = obj(req.body, 'notification');
-    const subject = n.subject ?? {};
+    // system notifications may have no subject, or one that is not an object
+    const subject = obj(raw, 'subject');
     const group = n.group;
     const title = text(raw.title, 500);
     const common: Record<string, Value> = {

@@ -30,7 +30,8 @@ const CLOUD_EVENT_TYPES: Record<string, string> = {
   'harbor.tag_retention.finished': 'TAG_RETENTION',
 };
 
-const eventData = z.object({
+/** What an artifact's push or delete must have; other events (replication, tag retention…) may have no repository. */
+const artifactData = z.object({
   repository: z.object({ name: requiredText, namespace: requiredText.optional() }),
   resources: z.array(record).optional(),
 });
@@ -47,17 +48,21 @@ export const harbor: SourceMapper = {
     const rawType = text(b.type, 100);
     const kind = cloud ? (CLOUD_EVENT_TYPES[rawType] ?? rawType.replace(/^harbor\./, '')) : rawType;
     const dataPath = cloud ? 'data' : 'event_data';
-    const data = check(eventData, b[dataPath], `a Harbor ${kind || 'webhook'} payload with ${dataPath}.repository`);
+    const artifact = kind === 'PUSH_ARTIFACT' || kind === 'DELETE_ARTIFACT';
+    if (artifact) check(artifactData, b[dataPath], `a Harbor ${kind} payload with ${dataPath}.repository`);
+    else check(record, b[dataPath], `a Harbor webhook payload with ${dataPath}`);
     const raw = obj(b, dataPath);
     const repo = obj(raw, 'repository');
+    const replication = obj(raw, 'replication');
+    const retention = obj(raw, 'retention');
     const resources = list(raw, 'resources').filter(isRecord);
     const tags = [...new Set(resources.map((r) => text(r.tag, 300)).filter(Boolean))];
     const first = resources[0] ?? {};
     const vars: Record<string, Value> = {
-      PackageId: data.repository.name,
-      PackageName: data.repository.name,
+      PackageId: text(repo.name, 500),
+      PackageName: text(repo.name, 500),
       PackageVersion: tags.join(', '),
-      FeedName: data.repository.namespace ?? '',
+      FeedName: text(repo.namespace, 300) || text(retention.project_name, 300) || text(obj(replication, 'dest_resource').namespace, 300),
       FeedType: 'docker',
       UserName: text(b.operator, 300),
       RepositoryName: text(repo.repo_full_name, 600),
@@ -77,6 +82,16 @@ export const harbor: SourceMapper = {
       vars.VulnerabilityCount = text(summary.total, 20);
       vars.FixableCount = text(summary.fixable, 20);
       vars.Scanner = text(obj(report, 'scanner').name, 100);
+    }
+    if (isRecord(raw.replication)) {
+      vars.JobStatus = text(replication.job_status, 50);
+      vars.TriggerType = text(replication.trigger_type, 50);
+      vars.SourceRegistry = text(obj(replication, 'src_resource').endpoint, 500);
+    }
+    if (isRecord(raw.retention)) {
+      vars.Result = text(retention.result, 50);
+      vars.Total = text(retention.total, 20);
+      vars.Retained = text(retention.retained, 20);
     }
     const attributes = obj(raw, 'custom_attributes');
     if (typeof attributes.Details === 'string') vars.Details = text(attributes.Details, 2000);
