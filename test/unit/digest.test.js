@@ -375,3 +375,18 @@ test('events still being written when the wait ends take part in the decision (a
   assert.equal(out[0].kind, 'digest');
   assert.equal(out[0].event.vars.EventCount, '4');
 });
+
+test('events of other systems (category other) group by their type and keep their own link in the digest', () => {
+  const e = normalizeEvent(
+    { type: 'github.ping', vars: { SourceName: 'GitHub', Summary: 'ping', Url: 'https://github.com/o/r' } },
+    { source: 'github' },
+  );
+  const { engine } = setup({});
+  assert.equal(engine.groupKeyOf(e), 'GitHub ping');
+  const s = emptySummary();
+  countEvent(s, e);
+  const d = buildDigestEvent('GitHub ping', [e], s, { maxEvents: 10, now: new Date() });
+  assert.equal(d.vars.Events[0].Url, 'https://github.com/o/r');
+  assert.equal(d.vars.Events[0].Summary, 'GitHub: ping');
+  assert.deepEqual(d.vars.CountsByType, { 'GitHub ping': '1' });
+});

@@ -16,8 +16,8 @@
  * (at least once: a crash between the hand-over and the release repeats it).
  */
 import type { Clock, TimerHandle } from '../delivery/clock';
-import type { NotifierEvent } from '../events';
-import { normalizeEvent } from '../events';
+import type { EventSource, NotifierEvent } from '../events';
+import { SOURCE_SYSTEMS, isVia, normalizeEvent } from '../events';
 import type { DigestGroups, GroupTiming, HeldEvent, StoredGroup } from '../store/types';
 import type { DigestConfig } from './config';
 import { MAX_SUMMARY_CHARS, buildDigestEvent, countEvent, emptySummary, mergeSummary } from './event';
@@ -75,10 +75,12 @@ export interface DigestStats {
   held: number;
 }
 
+/** An event read back from the store, checked again (its source and way of arrival kept). */
 function eventOf(raw: unknown): NotifierEvent | undefined {
-  const s = (raw as { source?: unknown } | null)?.source;
+  const { source, via } = (raw ?? {}) as { source?: unknown; via?: unknown };
+  const known = isVia(source) || (SOURCE_SYSTEMS as readonly unknown[]).includes(source);
   try {
-    return normalizeEvent(raw, { allowDigest: true, source: s === 'http' || s === 'test' ? s : 'input' });
+    return normalizeEvent(raw, { allowDigest: true, source: known ? (source as EventSource) : 'input', ...(isVia(via) ? { via } : {}) });
   } catch {
     return undefined;
   }

@@ -79,6 +79,8 @@ const GONE = new Set(['package.deleted', 'package.purged']);
 
 /** A link into ProGet for one event (as the default single-event messages link), or '' without a web base URL. */
 export function eventUrl(event: NotifierEvent): string {
+  // an event of another system links where that system said (its $Url)
+  if (event.category === 'other') return /^https?:\/\//i.test(text(event.vars, 'Url')) ? text(event.vars, 'Url') : '';
   const base = text(event.vars, 'WebBaseUrl').replace(/\/+$/, '');
   if (!/^https?:\/\//i.test(base)) return '';
   const enc = encodeURIComponent;

@@ -47,8 +47,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, DispatchRecord } from '../../core/dispatch';
-import { isValidatedEvent, normalizeEvent } from '../../core/events';
-import type { NotifierEvent } from '../../core/events';
+import { SOURCE_SYSTEMS, isValidatedEvent, isVia, normalizeEvent } from '../../core/events';
+import type { EventSource, NotifierEvent } from '../../core/events';
 import {
   ConfigError,
   DEFAULT_CLOSE_GRACE_MS,
@@ -160,11 +160,11 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
     throw new Error(`${type}: msg.event must be an event object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
   if (isValidatedEvent(raw)) return raw;
-  const rawSource = (raw as { source?: unknown }).source;
-  const source = rawSource === 'http' || rawSource === 'input' || rawSource === 'test' ? rawSource : 'input';
+  const { source: rawSource, via: rawVia } = raw as { source?: unknown; via?: unknown };
+  const source = isVia(rawSource) || (SOURCE_SYSTEMS as readonly unknown[]).includes(rawSource) ? (rawSource as EventSource) : 'input';
   try {
     // a digest (notifier-digest) is one of ours: read back from the outbox, it is checked again like any event
-    return normalizeEvent(raw, { source, allowDigest: true });
+    return normalizeEvent(raw, { source, allowDigest: true, ...(isVia(rawVia) ? { via: rawVia } : {}) });
   } catch (err) {
     // eslint-disable-next-line preserve-caught-error -- the message carries what is wrong; the node reports only that
     throw new Error(`${type}: msg.event is not a valid event: ${(err as Error).message.replace(/^Invalid event: /, '')}`);
@@ -255,6 +255,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     let warnedCarry = false;
     /** dispatches with a result, on their way to the flow (still in the outbox until the flow has handled them) */
     let handing = 0;
+    /**
+     * Dispatches taken from the outbox that may wait for their turn in the engine (not yet attempted): a few per
+     * connection. The rest wait in the outbox's window, so a backlog does not hold prepared requests in memory for
+     * seconds (which made V8 promote, and later collect, a few kB per event: the peak of a burst).
+     */
+    let lookahead = 16;
+    let pumpSoon = false;
 
     const showStatus = (status: NodeStatus) => {
       const key = `${status.fill}|${status.shape}|${status.text}`;
@@ -304,6 +311,15 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         };
       }
       refreshStatus();
+      // a dispatch that starts an attempt or waits for a retry makes room for the next one
+      // (after the engine's own step: it is not re-entered from its event)
+      if ((e.type === 'attempt' || e.type === 'retry-wait') && !pumpSoon) {
+        pumpSoon = true;
+        queueMicrotask(() => {
+          pumpSoon = false;
+          pump();
+        });
+      }
     };
 
     try {
@@ -318,6 +334,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       engineOpts.policy = policy;
       // every dispatch taken from the outbox may wait in one destination's lane
       engineOpts.queueSize = Math.max(engineOpts.queueSize ?? 0, capacity);
+      lookahead = Math.max(16, 4 * (engineOpts.concurrency ?? 1));
       const engine = new DeliveryEngine(engineOpts);
       dispatcher = new Dispatcher({ engine, driver: built.driver, notifier, notifierId: nodeId, redactor });
     } catch (err) {
@@ -449,11 +466,26 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       }
     };
 
+    let pumping = false;
     function pump(): void {
       const box = outbox;
-      if (!box || closing) return;
+      if (!box || closing || pumping) return;
+      pumping = true;
+      try {
+        take(box);
+      } finally {
+        pumping = false;
+      }
+      refreshStatus();
+    }
+    function take(box: Outbox): void {
       while (active.size < capacity) {
-        const entries = box.take(capacity - active.size);
+        // taken and not yet attempted (or waiting for a retry, or handing its result on)
+        const stats = dispatcher?.engine.stats();
+        const ahead = active.size - handing - (stats ? stats.inFlight + stats.retrying : 0);
+        const room = Math.min(capacity - active.size, lookahead - ahead);
+        if (room <= 0) break;
+        const entries = box.take(room);
         if (entries.length === 0) break;
         for (const entry of entries) {
           const p = work(box, entry)
@@ -466,7 +498,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           active.set(entry.id, p);
         }
       }
-      refreshStatus();
     }
 
     /** Stores a dispatch of `event`; resolves once it is in the outbox. */
