@@ -5,7 +5,7 @@
 // 10,000 take without a crash (fed into a running runtime, receiver healthy). Ratio = no-crash time / restart time.
 const { startChildRuntime } = require('./lib/child-runtime');
 const { startHttpSink } = require('./lib/sinks');
-const { result, detail, round, nowMs } = require('./lib/stats');
+const { result, detail, round, nowMs, until } = require('./lib/stats');
 const fs = require('node:fs');
 const path = require('node:path');
 const { tmpDir } = require('../test/helpers/nr');
@@ -29,15 +29,6 @@ const flows = (url) => [
   },
   { id: 'hist', type: 'notifier-history', z: 'tab', name: 'history', limit: 50, wires: [[]] },
 ];
-
-async function until(pred, timeoutMs) {
-  const end = nowMs() + timeoutMs;
-  while (!pred()) {
-    if (nowMs() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 async function run(options = {}) {
   const count = options.count ?? 10000;

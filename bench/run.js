@@ -36,6 +36,7 @@ const BENCHES = [
   { name: 'memory-burst', file: 'memory-burst.js' },
   { name: 'outbox-restart', file: 'outbox-restart.js' },
   { name: 'history-memory', file: 'history-memory.js' },
+  { name: 'digest-vs-individual', file: 'digest-vs-individual.js', target: 100 },
 ];
 
 function runOne(bench) {

@@ -45,4 +45,14 @@ function nowMs() {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-module.exports = { median, percentile, round, result, detail, nowMs };
+/** Resolves true once `pred()` holds (checked every 20 ms), false after `timeoutMs`. */
+async function until(pred, timeoutMs) {
+  const end = nowMs() + timeoutMs;
+  while (!pred()) {
+    if (nowMs() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+module.exports = { median, percentile, round, result, detail, nowMs, until };

@@ -71,6 +71,8 @@ function str(event: NotifierEvent, name: string): string {
 export function summarizeEvent(event: NotifierEvent): string {
   if (event.category === 'other') return `${str(event, 'SourceName')}: ${str(event, 'Summary')}`;
   switch (event.category === 'package' ? 'package' : event.type) {
+    case 'digest':
+      return `Digest of ${str(event, 'EventCount')} events in ${str(event, 'GroupKey')}`;
     case 'package': {
       const who = str(event, 'UserName');
       return `${str(event, 'PackageId')} ${str(event, 'PackageVersion')} ${str(event, 'PackageEvent')} on ${event.feed ?? ''}${who ? ` by ${who}` : ''}`;

@@ -9,35 +9,13 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { startRuntime, tmpDir } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, numberedEvent, postJson } = require('../helpers/durable');
+const { eventually, numberedEvent, postJson, mountTmpfs, remount } = require('../helpers/durable');
 
 /** An event larger than a page, so that it cannot fit in the free end of a page the store already has. */
 function bigEvent(i) {
   const e = numberedEvent(i);
   e.vars.Padding = 'x'.repeat(12 * 1024);
   return e;
-}
-
-function mountTmpfs(dir, size) {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
-    return undefined;
-  } catch (err) {
-    return String(err.stderr || err.message).trim();
-  }
-}
-
-/** Remounts read-only or read-write; a write that is in progress makes the kernel answer "busy" for a moment. */
-async function remount(dir, mode) {
-  for (let i = 0; ; i++) {
-    try {
-      execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
-      return;
-    } catch (err) {
-      if (i >= 50 || !/busy/.test(String(err.stderr))) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** Fills the file system of `dir` with one file (until ENOSPC). */

@@ -270,6 +270,7 @@ test('palette: one naming style, in the order of a flow; canvas labels do not re
   assert.deepEqual(palette, [
     ['notifier-event', 'event'],
     ['notifier-condition', 'condition'],
+    ['notifier-digest', 'digest'],
     ['notifier-webhook', 'webhook'],
     ['notifier-slack', 'slack'],
     ['notifier-teams', 'teams'],

@@ -2,6 +2,7 @@
 // For the durable-delivery tests: deploying flows to a Node-RED child process over its admin API, posting events,
 // reading a notifier's whole history, and a free port for an event node of its own.
 const net = require('node:net');
+const { execFileSync } = require('node:child_process');
 const { sampleEvent } = require('../../dist/core/events');
 
 /** Deploys `flows` (nodes may carry `credentials`) to the runtime at `adminUrl`; `type`: full, nodes or flows. */
@@ -102,4 +103,27 @@ async function eventually(pred, timeoutMs, what) {
   }
 }
 
-module.exports = { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };
+/** Mounts a tmpfs of `size` on `dir` (needs root); answers why not, or undefined once mounted. */
+function mountTmpfs(dir, size) {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+    return undefined;
+  } catch (err) {
+    return String(err.stderr || err.message).trim();
+  }
+}
+
+/** Remounts read-only or read-write; a write that is in progress makes the kernel answer "busy" for a moment. */
+async function remount(dir, mode) {
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+      return;
+    } catch (err) {
+      if (i >= 50 || !/busy/.test(String(err.stderr))) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+module.exports = { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId, mountTmpfs, remount };

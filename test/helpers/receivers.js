@@ -241,4 +241,25 @@ async function refusedUrl(path = '/hook') {
   return `http://127.0.0.1:${port}${path}`;
 }
 
-module.exports = { startReceiver, startSlackReceiver, startTeamsReceiver, refusedUrl, slackPayloadError, SLACK_LIMITS, TEAMS_MAX_BYTES };
+/** Every warning and validation event Microsoft's adaptivecards library reports for a card, targeting version 1.4. */
+function cardProblems(card) {
+  const AC = require('adaptivecards/dist/adaptivecards.js');
+  const ac = new AC.AdaptiveCard();
+  const ctx = new AC.SerializationContext(AC.Versions.v1_4);
+  ac.parse(card, ctx);
+  const problems = [];
+  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
+  for (const e of ac.validateProperties().validationEvents) problems.push(e.message);
+  return problems;
+}
+
+module.exports = {
+  cardProblems,
+  startReceiver,
+  startSlackReceiver,
+  startTeamsReceiver,
+  refusedUrl,
+  slackPayloadError,
+  SLACK_LIMITS,
+  TEAMS_MAX_BYTES,
+};

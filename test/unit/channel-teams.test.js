@@ -2,23 +2,12 @@
 // Teams messages: the default Adaptive Card of every event type, the 28 KB limit, MessageCard, answers.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const AC = require('adaptivecards/dist/adaptivecards.js');
 const { sampleEvent, EVENT_TYPES } = require('../../dist/core/events');
 const { compileTemplate, defaultTemplates } = require('../../dist/core/otterscript');
 const { createTeamsChannel, buildTeamsMessage, teamsParts, classifyTeamsResponse, TEAMS_MAX_BYTES } = require('../../dist/core/channels/teams');
+const { cardProblems } = require('../helpers/receivers');
 
 const kit = { compile: compileTemplate, defaults: defaultTemplates };
-
-/** Every warning and validation event Microsoft's library reports for a card, targeting version 1.4. */
-function cardProblems(card) {
-  const ac = new AC.AdaptiveCard();
-  const ctx = new AC.SerializationContext(AC.Versions.v1_4);
-  ac.parse(card, ctx);
-  const problems = [];
-  for (let i = 0; i < ctx.eventCount; i++) problems.push(ctx.getEventAt(i).message);
-  for (const e of ac.validateProperties().validationEvents) problems.push(e.message);
-  return problems;
-}
 
 function prepared(config, event) {
   const { driver } = createTeamsChannel(config, { url: 'https://example.invalid/workflows/x?sig=abc' }, kit);

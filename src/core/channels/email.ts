@@ -20,6 +20,7 @@ import type { AttemptResult, EngineOptions } from '../delivery/engine';
 import { AddressError, formatMailbox, parseAddressList, type Mailbox } from './smtp-address';
 import { SmtpClient, classifySmtpError, type SmtpMail, type SmtpSent } from './smtp';
 import { escapeHtml, htmlEscaper } from './escape';
+import { digestEmail } from './digest';
 import { DefaultTemplateCache, usesTemplate, type Template, type TemplateKit } from './templates';
 
 export const RECIPIENT_FIELDS = ['to', 'cc', 'bcc'] as const;
@@ -292,7 +293,10 @@ export function createEmailChannel(config: Record<string, unknown>, smtp: EmailS
       const subjectText = subjectLine((subject ?? defaults.get(event.type, 'emailSubject'))(vars));
       let text: string;
       let htmlBody: string | undefined;
-      if (!html) text = (body ?? defaults.get(event.type, 'emailBody'))(vars);
+      if (!body && event.type === 'digest') {
+        // a digest reads best as a list and a table: both, whatever `html` says
+        ({ text, html: htmlBody } = digestEmail(event));
+      } else if (!html) text = (body ?? defaults.get(event.type, 'emailBody'))(vars);
       else if (body) {
         htmlBody = body(vars);
         text = htmlToText(htmlBody);

@@ -37,7 +37,13 @@ export function eventFacts(event: NotifierEvent): Fact[] {
   const add = (name: string, value: string) => {
     if (value) facts.push({ name, value });
   };
-  if (event.category === 'package') {
+  if (event.type === 'digest') {
+    add('Events', field(event, 'EventCount'));
+    add('Group', field(event, 'GroupKey'));
+    add('Feed', event.feed ?? '');
+    add('First', field(event, 'FirstOccurredAt'));
+    add('Last', field(event, 'LastOccurredAt'));
+  } else if (event.category === 'package') {
     add('Package', field(event, 'PackageId'));
     add('Version', field(event, 'PackageVersion'));
     add('Event', field(event, 'PackageEvent'));

@@ -7,3 +7,4 @@ export * from './limits';
 export * from './webhook';
 export * from './slack';
 export * from './teams';
+export * from './digest';

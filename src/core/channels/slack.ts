@@ -16,6 +16,7 @@ import { escapeMrkdwn, slackEscaper } from './escape';
 import { eventContext, eventFacts } from './facts';
 import { TRUNCATED, truncateChars } from './limits';
 import { DefaultTemplateCache, type Template, type TemplateKit } from './templates';
+import { digestSlackMessage } from './digest';
 
 export const SLACK_LIMITS = Object.freeze({
   blocks: 50,
@@ -228,7 +229,11 @@ export function createSlackChannel(
   const driver: ChannelDriver = {
     channel: 'slack',
     prepare(event) {
-      const payload = custom ? customSlackMessage(custom(event.vars)) : defaultSlackMessage(event, defaults.get(event.type, 'slack')(event.vars));
+      const payload = custom
+        ? customSlackMessage(custom(event.vars))
+        : event.type === 'digest'
+          ? enforceSlackLimits(digestSlackMessage(event))
+          : defaultSlackMessage(event, defaults.get(event.type, 'slack')(event.vars));
       const body = JSON.stringify(payload);
       const request = { method: 'POST', url: parsed.toString(), headers: { 'Content-Type': 'application/json; charset=utf-8' }, body };
       return {

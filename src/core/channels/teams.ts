@@ -15,6 +15,7 @@ import { escapeTeamsMarkdown, teamsEscaper } from './escape';
 import { eventContext, eventFacts, type Fact } from './facts';
 import { TRUNCATED, jsonBytes, truncateChars } from './limits';
 import { DefaultTemplateCache, type Template, type TemplateKit } from './templates';
+import { digestTeamsParts } from './digest';
 
 /** Teams' message size limit (28 KB), in bytes of the JSON body. */
 export const TEAMS_MAX_BYTES = 28 * 1024;
@@ -211,9 +212,14 @@ export function createTeamsChannel(
   const driver: ChannelDriver = {
     channel: 'teams',
     prepare(event) {
-      const t = (title ?? defaults.get(event.type, 'title'))(event.vars);
-      const x = (text ?? defaults.get(event.type, 'text'))(event.vars);
-      const body = JSON.stringify(buildTeamsMessage(format, teamsParts(event, t, x)));
+      let parts: TeamsMessageParts;
+      if (event.type === 'digest' && !text) parts = digestTeamsParts(event, title?.(event.vars));
+      else {
+        const t = (title ?? defaults.get(event.type, 'title'))(event.vars);
+        const x = (text ?? defaults.get(event.type, 'text'))(event.vars);
+        parts = teamsParts(event, t, x);
+      }
+      const body = JSON.stringify(buildTeamsMessage(format, parts));
       const request = { method: 'POST', url: parsed.toString(), headers: { 'Content-Type': 'application/json; charset=utf-8' }, body };
       return {
         key: parsed.toString(),

@@ -90,6 +90,31 @@ export const EVENT_TYPES: readonly EventTypeInfo[] = Object.freeze([
 
 export const EVENT_CODES: readonly KnownEventCode[] = EVENT_TYPES.map((t) => t.code as KnownEventCode);
 
+/**
+ * The digest event (`msg.event.type = 'digest'`): made by the notifier-digest node of a burst of events, never
+ * accepted from a sender; not one of the ten EVENT_TYPES (an event node cannot select it), but templates,
+ * conditions and output nodes know it.
+ */
+export const DIGEST_TYPE: EventTypeInfo = Object.freeze({
+  code: 'digest',
+  label: 'Digest',
+  shortLabel: 'Digest',
+  category: 'digest',
+  feedBound: 'optional',
+  variables: Object.freeze([
+    'GroupKey',
+    'EventCount',
+    'Events',
+    'CountsByType',
+    'FirstOccurredAt',
+    'LastOccurredAt',
+    'OmittedCount',
+    'FeedName',
+    'EventName',
+    'WebBaseUrl',
+  ]),
+} satisfies EventTypeInfo);
+
 const BY_CODE = new Map<string, EventTypeInfo>(EVENT_TYPES.map((t) => [t.code, t]));
 
 /** The systems besides ProGet whose webhooks the event node maps, with the name a reader knows them by. */
@@ -121,12 +146,12 @@ function sourceEventInfo(code: SourceEventCode): EventTypeInfo {
   return { code, label, shortLabel: label, category: 'other', feedBound: 'optional', variables: OTHER_VARS };
 }
 
-/** What is known of an event type: one of ProGet's ten, or `<source>.<event>` of another system. */
+/** What is known of an event type: one of ProGet's ten, the digest, or `<source>.<event>` of another system. */
 export function eventTypeInfo(code: string): EventTypeInfo | undefined {
-  return BY_CODE.get(code) ?? (isSourceEventCode(code) ? sourceEventInfo(code) : undefined);
+  return BY_CODE.get(code) ?? (code === 'digest' ? DIGEST_TYPE : isSourceEventCode(code) ? sourceEventInfo(code) : undefined);
 }
 
-/** Whether a code is one of ProGet's ten event types. */
+/** Whether a code is one of ProGet's ten event types (not `digest`). */
 export function isEventCode(code: unknown): code is KnownEventCode {
   return typeof code === 'string' && BY_CODE.has(code);
 }

@@ -1,5 +1,15 @@
 export * from './types';
-export { EVENT_TYPES, EVENT_CODES, SOURCE_SYSTEMS, SOURCE_LABELS, eventTypeInfo, isEventCode, isSourceEventCode, resolveEventName } from './catalog';
+export {
+  EVENT_TYPES,
+  EVENT_CODES,
+  DIGEST_TYPE,
+  SOURCE_SYSTEMS,
+  SOURCE_LABELS,
+  eventTypeInfo,
+  isEventCode,
+  isSourceEventCode,
+  resolveEventName,
+} from './catalog';
 export { normalizeEvent, getVar, EventValidationError, EventLimitError, isValidatedEvent, isVia, RESERVED_KEYS } from './normalize';
 export type { EventIssue, NormalizeOptions } from './normalize';
 export { sampleEvent } from './samples';

@@ -68,6 +68,11 @@ export interface NormalizeOptions {
   via?: EventVia;
   /** The sender's delivery id (e.g. the `webhook-id` header); wins over an `id` in the input. */
   id?: string;
+  /**
+   * Accept a normalized `digest` event (made by the notifier-digest node; output nodes read it back from their
+   * outbox). Never set for what a sender posts: a sender sends the events themselves.
+   */
+  allowDigest?: boolean;
   now?: () => Date;
 }
 
@@ -301,7 +306,10 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   const issues: EventIssue[] = [];
 
   let code: EventCode | undefined;
-  if (options.eventType !== undefined && options.eventType !== '') {
+  if (shape.kind === 'normalized' && shape.eventName?.value === 'digest') {
+    if (options.allowDigest) code = 'digest';
+    else issues.push({ path: 'type', message: 'digest events are made by the notifier-digest node; send the events themselves' });
+  } else if (options.eventType !== undefined && options.eventType !== '') {
     code = resolveEventName(options.eventType);
     if (!code) issues.push({ path: 'event (explicit)', message: `unknown event type "${options.eventType}"; use ${eventNameHelp()}` });
   } else if (shape.eventName) {

@@ -122,6 +122,20 @@ const buildIssuesVars = z
   })
   .catchall(valueSchema);
 
+const digestVars = z
+  .object({
+    ...common,
+    GroupKey: scalar,
+    EventCount: scalar,
+    Events: z.array(z.record(z.string(), valueSchema)),
+    CountsByType: z.record(z.string(), scalar),
+    FirstOccurredAt: scalar.default(''),
+    LastOccurredAt: scalar.default(''),
+    OmittedCount: scalar.default('0'),
+    FeedName: scalar.optional(),
+  })
+  .catchall(valueSchema);
+
 /**
  * Events of other systems with no ProGet equivalent (`<source>.<event>`): any variables; when they carry a
  * severity or score, those are checked as for a vulnerability (so the severity and score conditions work).
@@ -144,6 +158,7 @@ const otherVars = z
 
 export const VARS_SCHEMAS = {
   package: packageVars,
+  digest: digestVars,
   'mapped-package': mappedPackageVars,
   other: otherVars,
   'sca.noncompliant-package': noncompliantVars,
@@ -156,7 +171,7 @@ export const notifierEventSchema = z.object({
   id: z.string().min(1).max(200),
   type: z.string(),
   label: z.string().optional(),
-  category: z.enum(['package', 'sca']).optional(),
+  category: z.enum(['package', 'sca', 'digest']).optional(),
   occurredAt: z.string().optional(),
   feed: z.string().optional(),
   source: z.enum(['http', 'input', 'test', 'github', 'dependency-track', 'nexus', 'artifactory', 'harbor']).optional(),

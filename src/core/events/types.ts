@@ -2,8 +2,11 @@
 export type Value = string | Value[] | { [key: string]: Value };
 export type Vars = Record<string, Value>;
 
-/** `other`: an event of another system (GitHub, Harbor…) with no ProGet equivalent, passed on as `<source>.<event>`. */
-export type EventCategory = 'package' | 'sca' | 'other';
+/**
+ * `other`: an event of another system (GitHub, Harbor…) with no ProGet equivalent, passed on as `<source>.<event>`;
+ * `digest`: an event the notifier-digest node made of a burst of events (see src/core/digest).
+ */
+export type EventCategory = 'package' | 'sca' | 'other' | 'digest';
 /** How the event reached the node: an HTTP request, an input message, or the editor's test button. */
 export type EventVia = 'http' | 'input' | 'test';
 /** Systems other than ProGet whose webhooks the event node maps (src/core/events/sources). */
@@ -17,7 +20,8 @@ export type EventSource = EventVia | SourceSystem;
 /** An event of another system with no ProGet equivalent: `<source>.<event>`, e.g. `github.ping`. */
 export type SourceEventCode = `${SourceSystem}.${string}`;
 
-export type EventCode = KnownEventCode | SourceEventCode;
+/** `digest` is made by the notifier-digest node only, never accepted from a sender. */
+export type EventCode = KnownEventCode | SourceEventCode | 'digest';
 
 /** The ten event types of ProGet. */
 export type KnownEventCode =
@@ -30,7 +34,9 @@ export type KnownEventCode =
   | 'package.status-changed'
   | 'sca.noncompliant-package'
   | 'sca.new-vulnerability'
-  | 'sca.build-issues-opened';
+  | 'sca.build-issues-opened'
+  /** made by the notifier-digest node only, never accepted from a sender */
+  | 'digest';
 
 /** The normalized event every node of this package reads from `msg.event`. */
 export interface NotifierEvent {

@@ -186,11 +186,36 @@ const TEMPLATES = {
 } satisfies Record<string, DefaultTemplates>;
 
 /**
+ * The digest (notifier-digest). Output nodes render a digest with richer defaults of their own (channels/digest.ts:
+ * a bounded list per channel); these templates are what `defaultTemplates('digest')` gives, and the webhook body.
+ */
+const DIGEST: DefaultTemplates = {
+  webhook: `$ToJson(%(
+    event: digest,
+    groupKey: $GroupKey,
+    eventCount: $EventCount,
+    omittedCount: $OmittedCount,
+    firstOccurredAt: $FirstOccurredAt,
+    lastOccurredAt: $LastOccurredAt,
+    countsByType: %CountsByType,
+    events: @Events
+))`,
+  emailSubject: '$EventCount events in $GroupKey',
+  emailBody:
+    '$EventCount events in $GroupKey, from $FirstOccurredAt to $LastOccurredAt.\n' +
+    '<% foreach %e in @Events { %>\n* $(%e.Summary)<% if $(%e.Url) != "" { %>\n  $(%e.Url)<% } %><% } %>' +
+    '<% if $OmittedCount != "0" { %>\n\n… and $OmittedCount more<% } %>',
+  slack: '*$EventCount events* in *$GroupKey*',
+  teams: { title: '$EventCount events in $GroupKey', text: '<% foreach %e in @Events { %>\n- $(%e.Summary)<% } %>' },
+};
+
+/**
  * ProGet's default templates for an event type (a code such as `package.promoted`). Throws a
  * TypeError naming the valid codes for anything else.
  */
 export function defaultTemplates(code: string): DefaultTemplates {
   const info = eventTypeInfo(code);
+  if (info?.code === 'digest') return { ...DIGEST, teams: { ...DIGEST.teams } };
   if (!info) {
     throw new TypeError(`Unknown event type "${String(code)}"; expected one of ${EVENT_TYPES.map((t) => t.code).join(', ')}`);
   }

@@ -1,6 +1,6 @@
 /**
  * The `file` store: under one directory (by default `<userDir>/notifier-store`, 0700), `outbox/<nodeId>/` per output
- * node and `seen.jsonl` for accepted event ids. One store per directory in a process (`acquireFileStore`), shared by
+ * node, `digest/<nodeId>/` per digest node (its open groups) and `seen.jsonl` for accepted event ids. One store per directory in a process (`acquireFileStore`), shared by
  * the nodes of the runtime; an outbox is opened by one node at a time, and a node redeployed opens it again once the
  * old one has closed it.
  */
@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { FileOutbox } from './file-outbox';
 import type { Budget } from './file-outbox';
 import { FileSeenIds } from './file-seen';
+import { FileGroups } from './file-groups';
 import { ensurePrivateDir } from './writer';
 import { DEFAULT_STORE_LIMITS, StoreUnavailableError } from './types';
-import type { HistoryBackend, NotifierStore, Outbox, OutboxOptions, SeenIds, StoreLimits } from './types';
+import type { DigestGroups, GroupsOptions, HistoryBackend, NotifierStore, Outbox, OutboxOptions, SeenIds, StoreLimits } from './types';
 import { HistoryStore, acquireHistoryStore, releaseHistoryStore } from '../history/store';
 import type { HistoryStoreOptions } from '../history/types';
 
@@ -40,6 +41,7 @@ export class FileStore implements NotifierStore {
   private readonly ready: Promise<void>;
   private seen: Promise<FileSeenIds> | undefined;
   private readonly boxes = new Set<FileOutbox>();
+  private readonly groupSets = new Set<FileGroups>();
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = path.resolve(dir);
@@ -67,24 +69,50 @@ export class FileStore implements NotifierStore {
     await closing.get(key);
     const box = await FileOutbox.open(nodeId, key, this.budget, options);
     this.boxes.add(box);
-    // closing and destroying are remembered, so that the next opener of this node waits for them
-    const wrap = (fn: () => Promise<void>) => () => {
-      const p = fn().finally(() => {
-        this.boxes.delete(box);
-        if (closing.get(key) === p) closing.delete(key);
-      });
-      closing.set(key, p);
-      return p;
-    };
-    box.close = wrap(FileOutbox.prototype.close.bind(box));
-    box.destroy = wrap(FileOutbox.prototype.destroy.bind(box));
+    this.remember(key, box, (b) => this.boxes.delete(b as FileOutbox));
     return box;
   }
 
   async outboxIds(): Promise<string[]> {
     await this.ready;
-    const names = await fs.readdir(path.join(this.dir, 'outbox')).catch(() => [] as string[]);
+    return this.nodeIdsIn('outbox');
+  }
+
+  private async nodeIdsIn(sub: string): Promise<string[]> {
+    const names = await fs.readdir(path.join(this.dir, sub)).catch(() => [] as string[]);
     return names.map((n) => (n.startsWith('x') && /^x[0-9a-f]+$/.test(n) && n.length % 2 === 1 ? Buffer.from(n.slice(1), 'hex').toString() : n));
+  }
+
+  /** Opens the digest groups of `nodeId`, once the previous opener has closed them. Close them with `groups.close()`. */
+  async openGroups(nodeId: string, options: GroupsOptions = {}): Promise<DigestGroups> {
+    await this.ready;
+    const key = path.join(this.dir, 'digest', dirName(nodeId));
+    await closing.get(key);
+    const groups = await FileGroups.open(nodeId, key, options);
+    this.groupSets.add(groups);
+    this.remember(key, groups, (g) => this.groupSets.delete(g as FileGroups));
+    return groups;
+  }
+
+  async groupsIds(): Promise<string[]> {
+    await this.ready;
+    return this.nodeIdsIn('digest');
+  }
+
+  /** Closing and destroying are remembered, so that the next opener of the same node waits for them. */
+  private remember(key: string, target: { close(): Promise<void>; destroy(): Promise<void> }, forget: (t: unknown) => void): void {
+    const close = target.close.bind(target);
+    const destroy = target.destroy.bind(target);
+    const wrap = (fn: () => Promise<void>) => () => {
+      const p = fn().finally(() => {
+        forget(target);
+        if (closing.get(key) === p) closing.delete(key);
+      });
+      closing.set(key, p);
+      return p;
+    };
+    target.close = wrap(close);
+    target.destroy = wrap(destroy);
   }
 
   seenIds(): Promise<SeenIds> {
@@ -113,6 +141,7 @@ export class FileStore implements NotifierStore {
 
   problem(): string | undefined {
     for (const b of this.boxes) if (b.problem) return b.problem;
+    for (const g of this.groupSets) if (g.problem) return g.problem;
     return undefined;
   }
 
@@ -122,7 +151,7 @@ export class FileStore implements NotifierStore {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.boxes].map((b) => b.close()));
+    await Promise.allSettled([...this.boxes, ...this.groupSets].map((b) => b.close()));
     if (this.seen) await (await this.seen.catch(() => undefined))?.close();
   }
 }

@@ -1,7 +1,22 @@
 export { StoreUnavailableError, StoreFullError, DEFAULT_STORE_LIMITS } from './types';
-export type { NotifierStore, Outbox, OutboxEntry, NewOutboxEntry, OutboxStats, OutboxOptions, SeenIds, StoreLimits } from './types';
+export type {
+  NotifierStore,
+  DigestGroups,
+  GroupTiming,
+  HeldEvent,
+  StoredGroup,
+  GroupsOptions,
+  Outbox,
+  OutboxEntry,
+  NewOutboxEntry,
+  OutboxStats,
+  OutboxOptions,
+  SeenIds,
+  StoreLimits,
+} from './types';
 export { FileStore, acquireFileStore, releaseFileStore } from './file-store';
 export type { FileStoreOptions } from './file-store';
 export { FileOutbox, DEFAULT_WINDOW_ITEMS, DEFAULT_WINDOW_BYTES } from './file-outbox';
 export { FileSeenIds, DEFAULT_DEDUP_WINDOW_MS, DEFAULT_DEDUP_MAX } from './file-seen';
 export { AppendWriter, FILE_MODE, DIR_MODE } from './writer';
+export { FileGroups } from './file-groups';

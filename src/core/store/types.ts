@@ -1,6 +1,6 @@
 /**
  * The store behind durable delivery: one interface for the outbox of every output node, the event ids already
- * accepted (de-duplication) and, through `history`, the dispatch history. `file` (journals under the Node-RED user
+ * accepted (de-duplication), the open groups of every digest node and, through `history`, the dispatch history. `file` (journals under the Node-RED user
  * directory) is the implementation today; the interface names no file, so that a shared one (Redis) can follow.
  */
 import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
@@ -133,6 +133,10 @@ export interface NotifierStore {
   /** Ids of outboxes that hold pending dispatches (e.g. of nodes removed while the runtime was down). */
   outboxIds(): Promise<string[]>;
   seenIds(): Promise<SeenIds>;
+  /** The digest groups of notifier-digest node `nodeId` (one open at a time per node; opening waits for the previous close). */
+  openGroups(nodeId: string, options?: GroupsOptions): Promise<DigestGroups>;
+  /** Ids of digest nodes that have groups stored (e.g. of nodes removed while the runtime was down). */
+  groupsIds(): Promise<string[]>;
   /** A readable, writable check of the store (answers why not, or undefined when it is healthy). */
   problem(): string | undefined;
   close(): Promise<void>;
@@ -146,3 +150,63 @@ export interface StoreLimits {
 }
 
 export const DEFAULT_STORE_LIMITS: Readonly<StoreLimits> = Object.freeze({ maxItems: 1_000_000, maxBytes: 1024 * 1024 * 1024 });
+
+// ---- digest groups ---------------------------------------------------------------------------------------------
+
+/** The timing of one digest group (all times in ms since the epoch), stored with it so that a restart keeps it. */
+export interface GroupTiming {
+  /** when the group is next looked at: its held events go on, or (none held) it is forgotten */
+  dueAt: number;
+  /** when its last digest went out (no second digest before `lastDigestAt + interval`) */
+  lastDigestAt?: number;
+  /** `wait: 0`: when the current interval began, and how many events passed through in it */
+  windowStart?: number;
+  passed?: number;
+}
+
+/** One event held in a group. `seq` rises with every event the node holds (over all its groups). */
+export interface HeldEvent {
+  seq: number;
+  /** when it was held */
+  at: number;
+  /** the normalized event (plain JSON) */
+  event: unknown;
+  /** other properties of the message that brought it (plain JSON), given back when it passes on alone */
+  msg?: Record<string, unknown>;
+}
+
+export interface StoredGroup {
+  key: string;
+  timing: GroupTiming;
+  /** held and not released, by `seq` */
+  events: HeldEvent[];
+}
+
+/**
+ * The open groups of one notifier-digest node. Everything is durable once the promise resolves; a rejection is a
+ * StoreUnavailableError (nothing was kept: the caller must not report the events as held). Calls are applied in
+ * the order they are made. Nothing here names a file: a shared store (Redis) implements the same.
+ */
+export interface DigestGroups {
+  readonly id: string;
+  /** why the last write failed, while the groups are failing */
+  readonly problem: string | undefined;
+  /** Every group with its held events and timing, as stored (read when the node starts). */
+  load(): Promise<StoredGroup[]>;
+  /** Adds `events` to group `key` (created if new) and sets its timing. */
+  hold(key: string, events: HeldEvent[], timing: GroupTiming): Promise<void>;
+  /**
+   * The events of group `key` with `seq <= upTo` went on (pass `upTo` 0 to release none): they leave the store.
+   * `timing` is the group's new timing; undefined closes the group (it must hold nothing newer).
+   */
+  release(key: string, upTo: number, timing: GroupTiming | undefined): Promise<void>;
+  /** Removes every group of the node. */
+  destroy(): Promise<void>;
+  /** Waits for pending writes and closes; what is held stays stored for the node's next start. */
+  close(): Promise<void>;
+}
+
+export interface GroupsOptions {
+  /** who owns the groups (e.g. the node's name), kept with them for when the node is gone */
+  owner?: Record<string, string>;
+}

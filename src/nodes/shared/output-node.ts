@@ -65,7 +65,7 @@ import { StoreFullError } from '../../core/store';
 import type { FileStore, Outbox, OutboxEntry } from '../../core/store';
 import { registerPreviewRoute } from './preview-route';
 import { keepOrphanRecord, keepUnwiredRecord } from './history-admin';
-import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './store';
+import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './store';
 import { sendTracked } from './tracker';
 
 import type { Node, NodeMessage, NodeRED as RED } from './node-red';
@@ -137,7 +137,8 @@ interface DeliverySettings {
   closeGraceMs?: number;
 }
 
-function deliverySettings(RED: RED): DeliverySettings {
+/** `notifierDelivery` from the runtime settings (tests may pass `clock`). */
+export function deliverySettings(RED: RED): DeliverySettings {
   let s: unknown;
   try {
     s = RED.settings?.notifierDelivery;
@@ -162,7 +163,8 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
   const { source: rawSource, via: rawVia } = raw as { source?: unknown; via?: unknown };
   const source = isVia(rawSource) || (SOURCE_SYSTEMS as readonly unknown[]).includes(rawSource) ? (rawSource as EventSource) : 'input';
   try {
-    return normalizeEvent(raw, { source, ...(isVia(rawVia) ? { via: rawVia } : {}) });
+    // a digest (notifier-digest) is one of ours: read back from the outbox, it is checked again like any event
+    return normalizeEvent(raw, { source, allowDigest: true, ...(isVia(rawVia) ? { via: rawVia } : {}) });
   } catch (err) {
     // eslint-disable-next-line preserve-caught-error -- the message carries what is wrong; the node reports only that
     throw new Error(`${type}: msg.event is not a valid event: ${(err as Error).message.replace(/^Invalid event: /, '')}`);
@@ -196,46 +198,28 @@ export function carriedProperties(msg: NodeMsg): { props?: Record<string, unknow
   return { props };
 }
 
-const sweeping = new WeakSet<object>();
-
 /**
  * Once the flows started: outboxes of nodes that are no longer in the flows (removed while the runtime was down, e.g.
  * a flows file replaced) record what they held as failed (`removed`) in the history, then go. Nodes of disabled flows
  * are still in the flows and keep theirs.
  */
 function sweepOrphanOutboxes(RED: RED): void {
-  const events = RED.events;
-  if (!events || typeof events.on !== 'function' || sweeping.has(events)) return;
-  sweeping.add(events);
-  events.on('flows:started', () => {
-    void (async () => {
-      const known = new Set<string>();
-      RED.nodes.eachNode?.((n: { id: string }) => known.add(n.id));
-      if (known.size === 0) return; // no flows (a stopped or empty runtime): nothing is judged orphaned
-      let store: FileStore | undefined;
-      try {
-        store = acquireNotifierStore(RED);
-        for (const id of await store.outboxIds()) {
-          if (known.has(id)) continue;
-          const box = await store.openOutbox(id);
-          let n = 0;
-          for await (const entry of box.drain()) {
-            const event = entry.event as NotifierEvent;
-            const record =
-              entry.record ??
-              failedRecord(event, { notifier: box.owner.notifier ?? id, notifierId: id, channel: (box.owner.channel ?? 'webhook') as Channel, id: entry.id }, { code: 'removed', message: 'the node was removed before this message was sent', permanent: true });
-            await keepOrphanRecord(RED, record, event);
-            n++;
-          }
-          await box.destroy();
-          if (n > 0) RED.log?.warn?.(`notifier: node ${id} is no longer in the flows; ${n} dispatch(es) it had not sent are recorded as failed (removed) in the history`);
-        }
-      } catch (err) {
-        RED.log?.warn?.(`notifier: could not check the outboxes of removed nodes: ${(err as Error).message}`);
-      } finally {
-        if (store) await releaseNotifierStore(store);
+  afterFlowsStarted(RED, 'the outboxes of removed nodes', async (store, known) => {
+    for (const id of await store.outboxIds()) {
+      if (known.has(id)) continue;
+      const box = await store.openOutbox(id);
+      let n = 0;
+      for await (const entry of box.drain()) {
+        const event = entry.event as NotifierEvent;
+        const record =
+          entry.record ??
+          failedRecord(event, { notifier: box.owner.notifier ?? id, notifierId: id, channel: (box.owner.channel ?? 'webhook') as Channel, id: entry.id }, { code: 'removed', message: 'the node was removed before this message was sent', permanent: true });
+        await keepOrphanRecord(RED, record, event);
+        n++;
       }
-    })();
+      await box.destroy();
+      if (n > 0) RED.log?.warn?.(`notifier: node ${id} is no longer in the flows; ${n} dispatch(es) it had not sent are recorded as failed (removed) in the history`);
+    }
   });
 }
 

@@ -77,3 +77,35 @@ export function acquireNotifierStore(RED: RED): FileStore {
 export function releaseNotifierStore(store: FileStore): Promise<void> {
   return releaseFileStore(store);
 }
+
+const sweeps = new WeakMap<object, Set<string>>();
+
+/**
+ * Runs `sweep` each time the flows started, with the runtime's store and the ids of the nodes in the flows (not when
+ * there are none: a stopped or empty runtime judges nothing orphaned). Registered once per `what` per runtime; a
+ * failure is logged as "could not check <what>".
+ */
+export function afterFlowsStarted(RED: RED, what: string, sweep: (store: FileStore, known: Set<string>) => Promise<void>): void {
+  const events = RED.events;
+  if (!events || typeof events.on !== 'function') return;
+  let done = sweeps.get(events);
+  if (!done) sweeps.set(events, (done = new Set()));
+  if (done.has(what)) return;
+  done.add(what);
+  events.on('flows:started', () => {
+    void (async () => {
+      const known = new Set<string>();
+      RED.nodes.eachNode?.((n: { id: string }) => known.add(n.id));
+      if (known.size === 0) return;
+      let store: FileStore | undefined;
+      try {
+        store = acquireNotifierStore(RED);
+        await sweep(store, known);
+      } catch (err) {
+        RED.log?.warn?.(`notifier: could not check ${what}: ${(err as Error).message}`);
+      } finally {
+        if (store) await releaseNotifierStore(store);
+      }
+    })();
+  });
+}
