@@ -139,11 +139,11 @@ export default function notifierHistory(RED: RED): void {
       }
       if (typeof which === 'string') {
         const ids = await store.findNotifiers(which.trim());
-        let records = (await Promise.all(ids.map((id) => store.getRecords(id)))).flatMap((page) => page?.records ?? []);
+        let records = (await Promise.all(ids.map(async (id) => store.getRecords(id)))).flatMap((page) => page?.records ?? []);
         if (ids.length > 1) records.sort(byKeptAtDesc);
         if (outcome) records = records.filter((r) => r.outcome === outcome);
         msg.payload = structuredClone(records);
-        msg.notifiers = (await Promise.all(ids.map((id) => store.getNotifier(id)))).filter(Boolean);
+        msg.notifiers = (await Promise.all(ids.map(async (id) => store.getNotifier(id)))).filter(Boolean);
       } else {
         msg.payload = (await store.listNotifiers()).filter((s) => !outcome || s.lastOutcome === outcome);
       }

@@ -120,7 +120,7 @@ function toEntry(id: string, stored: string, stateText: string): OutboxEntry | u
   const st = stateText ? (parseJson(stateText) as StoredState | undefined) : undefined;
   if (isObject(st)) {
     if (typeof st.n === 'number') entry.attempts = st.n;
-    if (Array.isArray(st.log)) entry.attemptLog = st.log;
+    if (Array.isArray(st.log)) entry.attemptLog = st.log as AttemptLogEntry[];
     if (typeof st.due === 'number') entry.dueAt = st.due;
     if (isObject(st.r)) entry.record = st.r as unknown as DispatchRecord;
   }
