@@ -168,7 +168,8 @@ export class RedisStore implements NotifierStore {
       retryStrategy: (times) => Math.min(100 * times, 2000),
       ...(options.tls ? { tls: options.tls === true ? {} : options.tls } : {}),
     };
-    this.client = new Redis(options.url.trim(), { ...common, connectionName: `notifier-${this.token.slice(0, 8)}` });
+    // commands issued together (a burst of dispatches) go out in one write
+    this.client = new Redis(options.url.trim(), { ...common, enableAutoPipelining: true, connectionName: `notifier-${this.token.slice(0, 8)}` });
     // subscriptions are made once and made again by the client after a reconnect
     this.sub = new Redis(options.url.trim(), { ...common, enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const c of [this.client, this.sub]) c.on('error', (err: Error) => this.failed(err));
@@ -498,13 +499,15 @@ export class RedisOutbox implements Outbox {
 
   async ack(id: string): Promise<void> {
     this.states.delete(id);
-    this.unacked.add(id);
-    await this.flushAcks();
+    await this.removeFinished([id]);
   }
 
-  private async flushAcks(): Promise<void> {
-    if (this.unacked.size === 0) return;
-    const ids = [...this.unacked];
+  /** Acknowledgements that Redis did not take, again. */
+  private flushAcks(): Promise<void> {
+    return this.unacked.size > 0 ? this.removeFinished([...this.unacked]) : Promise.resolve();
+  }
+
+  private async removeFinished(ids: string[]): Promise<void> {
     try {
       await this.store.script('ACK', 'remove finished dispatches', [this.k.q, this.k.e, this.k.c, this.k.s, this.store.key('usage')], ids);
       for (const id of ids) {
@@ -514,6 +517,7 @@ export class RedisOutbox implements Outbox {
       this.pending = Math.max(0, this.pending - ids.length);
     } catch {
       // kept (still claimed, so no other instance sends it again while this one is alive) and written once Redis is back
+      for (const id of ids) this.unacked.add(id);
     }
   }
 
