@@ -111,7 +111,11 @@ async function run(options = {}) {
     detail(
       `  memory-burst: at the last answer ${atEnd.delivered} delivered; all done in ${round(totalMs / 1000)} s: delivered ${w.delivered}, failed ${JSON.stringify(w.failed)}, sink got ${sink.count}`,
     );
-    detail(`  memory-burst: idle RSS ${round(idle.rss / MB)} MB, peak RSS ${round(peak / MB)} MB`);
+    detail(`  memory-burst: attempts took ${round(w.attemptMeanMs)} ms on average, ${round(w.attemptMaxMs)} ms at most`);
+    const at = w.atPeak;
+    detail(
+      `  memory-burst: idle RSS ${round(idle.rss / MB)} MB, peak RSS ${round(peak / MB)} MB (then: V8 heap ${round(at.heapTotal / MB)} MB of which used ${round(at.heapUsed / MB)}, external ${round(at.external / MB)} MB); highest V8 heap ${round(w.peakHeap / MB)} MB, highest RSS outside it ${round(w.peakNative / MB)} MB`,
+    );
     if (w.delivered !== count) detail(`  memory-burst: WARNING ${count - w.delivered} events not delivered`);
     const out = result(
       'memory-burst',

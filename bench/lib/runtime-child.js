@@ -235,14 +235,36 @@ function burst({ nodeId, sinkId, count, batch = 1000, prefix = 'b', idleMs = 300
  */
 let watching;
 function watchStart({ sinkId }) {
-  const w = { delivered: 0, failed: {}, recorded: 0, peakRss: process.memoryUsage().rss, sinkId };
+  const w = {
+    delivered: 0,
+    failed: {},
+    recorded: 0,
+    attemptMs: 0,
+    attemptMax: 0,
+    peakHeap: 0,
+    peakNative: 0,
+    peakRss: process.memoryUsage().rss,
+    atPeak: process.memoryUsage(),
+    sinkId,
+  };
   w.timer = setInterval(() => {
-    w.peakRss = Math.max(w.peakRss, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    w.peakHeap = Math.max(w.peakHeap, m.heapTotal);
+    w.peakNative = Math.max(w.peakNative, m.rss - m.heapTotal);
+    if (m.rss > w.peakRss) {
+      w.peakRss = m.rss;
+      w.atPeak = m;
+    }
   }, 20);
   arrivals.set(sinkId, (msg) => {
     const d = msg.dispatch;
     if (!d) return;
     w.recorded++;
+    const a = d.attemptLog && d.attemptLog[d.attemptLog.length - 1];
+    if (a) {
+      w.attemptMs += a.durationMs;
+      w.attemptMax = Math.max(w.attemptMax, a.durationMs);
+    }
     if (d.outcome === 'delivered') w.delivered++;
     else {
       const c = (d.error && d.error.code) || 'failed';
@@ -256,7 +278,18 @@ function watchRead() {
   const w = watching;
   if (!w) throw new Error('not watching');
   w.peakRss = Math.max(w.peakRss, process.memoryUsage().rss);
-  return { delivered: w.delivered, failed: { ...w.failed }, recorded: w.recorded, peakRss: w.peakRss, rss: process.memoryUsage().rss };
+  return {
+    delivered: w.delivered,
+    failed: { ...w.failed },
+    recorded: w.recorded,
+    attemptMeanMs: w.recorded ? w.attemptMs / w.recorded : 0,
+    attemptMaxMs: w.attemptMax,
+    peakRss: w.peakRss,
+    peakHeap: w.peakHeap,
+    peakNative: w.peakNative,
+    atPeak: w.atPeak,
+    rss: process.memoryUsage().rss,
+  };
 }
 function watchStop() {
   const out = watchRead();
@@ -287,6 +320,8 @@ const commands = {
     }
     return memory();
   },
+  /** writes a V8 heap snapshot to `file` (for finding what a burst keeps alive) */
+  heapSnapshot: ({ file }) => require('node:v8').writeHeapSnapshot(file),
   stop: async () => {
     await rt.stop();
     setImmediate(() => process.exit(0));

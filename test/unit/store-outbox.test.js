@@ -138,3 +138,31 @@ test('seen ids survive a reopen within their window and are forgotten after it, 
   assert.equal(seen.has('id199'), true);
   await store.close();
 });
+
+test('seen ids are kept as fixed-size digests: a huge id costs a short line, ids written by an older version still count', async () => {
+  const dir = tmpDir('pn-seen-');
+  const now = Date.UTC(2026, 10, 30);
+  // a seen.jsonl from before digests: the ids themselves
+  fs.writeFileSync(
+    path.join(dir, 'seen.jsonl'),
+    `${JSON.stringify({ id: 'old-id', at: now - 1000 })}\n${JSON.stringify({ id: 'expired', at: now - 10_000 })}\n`,
+  );
+  let store = new FileStore(dir, { dedupWindowMs: 5000, now: () => now });
+  let seen = await store.seenIds();
+  assert.equal(seen.has('old-id'), true, 'an id of the old format is recognized');
+  assert.equal(seen.has('expired'), false, 'outside the window');
+  const huge = 'x'.repeat(1_000_000);
+  await seen.add(huge);
+  await seen.add('a\n"b');
+  assert.equal(seen.has(huge), true);
+  assert.equal(seen.has(huge.slice(1)), false, 'a different id is not a repeat');
+  assert.equal(seen.has('a\n"b'), true);
+  await store.close();
+  assert.ok(fs.statSync(path.join(dir, 'seen.jsonl')).size < 500, 'the file holds digests, not the ids');
+  store = new FileStore(dir, { dedupWindowMs: 5000, now: () => now });
+  seen = await store.seenIds();
+  assert.equal(seen.has(huge), true, 'kept across a restart');
+  assert.equal(seen.has('a\n"b'), true);
+  assert.equal(seen.has('old-id'), true);
+  await store.close();
+});

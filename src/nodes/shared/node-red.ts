@@ -129,6 +129,8 @@ export interface NodeRED {
   httpAdmin: HttpApp;
   /** absent when httpNodeRoot is false */
   httpNode?: HttpApp;
+  /** the HTTP(S) server the runtime's apps are served on (absent in some embeddings and test runtimes) */
+  server?: { emit(event: string | symbol, ...args: unknown[]): boolean };
   auth: { needsPermission(permission: string): Handler };
   util: {
     generateId(): string;

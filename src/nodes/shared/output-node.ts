@@ -271,6 +271,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     let warnedCarry = false;
     /** dispatches with a result, on their way to the flow (still in the outbox until the flow has handled them) */
     let handing = 0;
+    /**
+     * Dispatches taken from the outbox that may wait for their turn in the engine (not yet attempted): a few per
+     * connection. The rest wait in the outbox's window, so a backlog does not hold prepared requests in memory for
+     * seconds (which made V8 promote, and later collect, a few kB per event: the peak of a burst).
+     */
+    let lookahead = 16;
+    let pumpSoon = false;
 
     const showStatus = (status: NodeStatus) => {
       const key = `${status.fill}|${status.shape}|${status.text}`;
@@ -320,6 +327,15 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         };
       }
       refreshStatus();
+      // a dispatch that starts an attempt or waits for a retry makes room for the next one
+      // (after the engine's own step: it is not re-entered from its event)
+      if ((e.type === 'attempt' || e.type === 'retry-wait') && !pumpSoon) {
+        pumpSoon = true;
+        queueMicrotask(() => {
+          pumpSoon = false;
+          pump();
+        });
+      }
     };
 
     let store: NotifierStore | undefined;
@@ -347,6 +363,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       // a shared store (Redis) shares each destination's rate and Retry-After pauses with the other instances
       const gate = sharedStore()?.rateGate?.();
       if (gate) engineOpts.gate = gate;
+      lookahead = Math.max(16, 4 * (engineOpts.concurrency ?? 1));
       const engine = new DeliveryEngine(engineOpts);
       dispatcher = new Dispatcher({ engine, driver: built.driver, notifier, notifierId: nodeId, redactor });
     } catch (err) {
@@ -480,6 +497,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     /** a take from a shared store is under way; `pumpAgain`: more became available meanwhile */
     let taking = false;
     let pumpAgain = false;
+    let pumping = false;
     const start = (box: Outbox, entries: OutboxEntry[]) => {
       for (const entry of entries) {
         if (active.has(entry.id)) continue;
@@ -496,15 +514,29 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
 
     function pump(): void {
       const box = outbox;
-      if (!box || closing) return;
+      if (!box || closing || pumping) return;
       if (taking) {
         pumpAgain = true;
         return;
       }
       // a store that was away and is back (Redis): the status says so without waiting for the next message
       if (storeProblem !== undefined && box.problem === undefined) storeProblem = undefined;
+      pumping = true;
+      try {
+        take(box);
+      } finally {
+        pumping = false;
+      }
+      refreshStatus();
+    }
+    function take(box: Outbox): void {
       while (active.size < capacity) {
-        const got = box.take(capacity - active.size);
+        // taken and not yet attempted (or waiting for a retry, or handing its result on)
+        const stats = dispatcher?.engine.stats();
+        const ahead = active.size - handing - (stats ? stats.inFlight + stats.retrying : 0);
+        const room = Math.min(capacity - active.size, lookahead - ahead);
+        if (room <= 0) break;
+        const got = box.take(room);
         if (Array.isArray(got)) {
           if (got.length === 0) break;
           start(box, got);
@@ -528,7 +560,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         );
         return;
       }
-      refreshStatus();
     }
 
     /** Stores a dispatch of `event`; resolves once it is in the outbox. */
