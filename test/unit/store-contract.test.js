@@ -232,6 +232,22 @@ test('redis: the rate gate gives one slot per interval across instances; a pause
   await b.close();
 });
 
+test('redis: a history change made by one instance reaches the listeners of every instance (the sidebars), once each', async () => {
+  const a = kinds.redis();
+  const b = sibling(a);
+  await Promise.all([a.whenReady(), b.whenReady()]);
+  const got = { a: [], b: [] };
+  a.history().onUpdate((u) => got.a.push(u));
+  b.history().onUpdate((u) => got.b.push(u));
+  await sleep(100); // the subscriptions are made
+  a.history().broadcast({ action: 'kept', notifierId: 'wh1', recordId: 'r1' });
+  await sleep(300);
+  assert.deepEqual(got.a, [{ action: 'kept', notifierId: 'wh1', recordId: 'r1' }]);
+  assert.deepEqual(got.b, got.a);
+  await a.close();
+  await b.close();
+});
+
 test('redis: memory in Redis is bounded: acknowledged dispatches leave nothing, seen ids and slots expire', async () => {
   const store = kinds.redis({ dedupWindowMs: 300 });
   await store.whenReady();

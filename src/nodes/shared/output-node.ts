@@ -464,6 +464,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         }
       }
       let record = entry.record;
+      let fresh = false;
       if (!record) {
         if (!dispatcher || configError) {
           record = failed(event, { code: 'config', message: `the node is misconfigured: ${configError?.message ?? 'not ready'}`, permanent: true }, {
@@ -483,10 +484,12 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           // stopped before it finished: it stays in the outbox, for this node's next start
           if (closing && record.error?.code === 'shutdown') return;
         }
-        await box.settle(entry.id, record).catch(() => undefined);
+        fresh = true;
       }
+      // from here the dispatch is no longer ahead of the engine (storing its result may take a round trip to Redis)
       handing++;
       try {
+        if (fresh) await box.settle(entry.id, record).catch(() => undefined);
         await sendResult(resultMessage(event, record, entry.msg), record);
         await box.ack(entry.id).catch(() => undefined);
       } finally {
