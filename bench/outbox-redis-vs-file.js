@@ -8,35 +8,7 @@ const { startHttpSink } = require('./lib/sinks');
 const { result, detail, round, nowMs } = require('./lib/stats');
 const { tmpDir } = require('../test/helpers/nr');
 const { startRedis } = require('../test/helpers/redis');
-
-const flows = (url) => [
-  { id: 'tab', type: 'tab', label: 'outbox' },
-  {
-    id: 'wh',
-    type: 'notifier-webhook',
-    z: 'tab',
-    name: 'outbox',
-    url,
-    method: 'POST',
-    headers: '',
-    content: '',
-    signing: 'none',
-    timeout: '30',
-    retries: '4',
-    rate: '0',
-    wires: [['hist']],
-  },
-  { id: 'hist', type: 'notifier-history', z: 'tab', name: 'history', limit: 50, wires: [[]] },
-];
-
-async function until(pred, timeoutMs) {
-  const end = nowMs() + timeoutMs;
-  while (!pred()) {
-    if (nowMs() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
+const { flows, until } = require('./outbox-restart');
 
 /** ms until `count` dispatches fed into a runtime with `settings` reached the sink. */
 async function timeThrough(options, settings, count, prefix) {

@@ -22,6 +22,31 @@ function numberedEvent(i, prefix = 'ev') {
   return { id: `${prefix}-${i}`, type: base.type, vars: { ...base.vars, PackageId: `pkg-${i}` } };
 }
 
+/**
+ * The flow of the SIGKILL burst tests: POST /burst → notifier-webhook (the event's package name as the body, to
+ * `url`) → notifier-history (10,000 records).
+ */
+function burstFlows(url) {
+  return [
+    { id: 'tab', type: 'tab', label: 'burst' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'burst hook',
+      url,
+      headers: 'Content-Type: text/plain',
+      content: '$PackageId',
+      timeout: '5',
+      retries: '10',
+      rate: '0',
+      wires: [['hist']],
+    },
+    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 10000, wires: [[]] },
+  ];
+}
+
 /** POSTs JSON; resolves { status, json } or { error } when the connection failed (a killed runtime). */
 async function postJson(url, body, headers = {}) {
   try {
@@ -102,4 +127,4 @@ async function eventually(pred, timeoutMs, what) {
   }
 }
 
-module.exports = { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };
+module.exports = { burstFlows, eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };

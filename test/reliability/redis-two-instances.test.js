@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const { tmpDir } = require('../helpers/nr');
 const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { startReceiver, startSlackReceiver } = require('../helpers/receivers');
-const { eventually, deployTo, numberedEvent, postJson, historyOf, byDeliveryId } = require('../helpers/durable');
+const { burstFlows, eventually, deployTo, numberedEvent, postJson, historyOf, byDeliveryId } = require('../helpers/durable');
 const { startRedis } = require('../helpers/redis');
 
 const EVENTS = 5000;
@@ -38,24 +38,7 @@ test('two instances on one Redis, one killed mid-burst: every 202 delivered, rep
   const rx = await startReceiver({ answer: { status: 200, delayMs: 5 } });
   let { a, b, settings, dirA } = await twoInstances(redis, 'burst');
   try {
-    const flows = [
-      { id: 'tab', type: 'tab', label: 'burst' },
-      { id: 'ev', type: 'notifier-event', z: 'tab', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
-      {
-        id: 'wh',
-        type: 'notifier-webhook',
-        z: 'tab',
-        name: 'burst hook',
-        url: rx.url(),
-        headers: 'Content-Type: text/plain',
-        content: '$PackageId',
-        timeout: '5',
-        retries: '10',
-        rate: '0',
-        wires: [['hist']],
-      },
-      { id: 'hist', type: 'notifier-history', z: 'tab', limit: 10000, wires: [[]] },
-    ];
+    const flows = burstFlows(rx.url());
     await deployTo(a.adminUrl, flows);
     await deployTo(b.adminUrl, flows);
     const urls = [`${a.nodeUrl}/burst`, `${b.nodeUrl}/burst`];
