@@ -69,6 +69,7 @@ function str(event: NotifierEvent, name: string): string {
 
 /** A one-line description of an event for statuses, records and the history sidebar. */
 export function summarizeEvent(event: NotifierEvent): string {
+  if (event.category === 'other') return `${str(event, 'SourceName')}: ${str(event, 'Summary')}`;
   switch (event.category === 'package' ? 'package' : event.type) {
     case 'package': {
       const who = str(event, 'UserName');

@@ -4,9 +4,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EVENT_CODES, EventValidationError, isEventCode, normalizeEvent, sampleEvent } from '../core/events';
-import type { EventCode, NotifierEvent } from '../core/events';
-import { DEFAULT_MAX_BYTES, handleIntake } from '../core/intake';
+import { EVENT_CODES, EventValidationError, SOURCE_SYSTEMS, isEventCode, isSourceEventCode, sampleEvent } from '../core/events';
+import type { NotifierEvent } from '../core/events';
+import { SOURCE_SETTINGS, eventFromBody, isSourceSetting } from '../core/events/sources';
+import type { SourceSetting } from '../core/events/sources';
+import { DEFAULT_MAX_BYTES, eventSelected, handleIntake } from '../core/intake';
 import type { IntakeAuth, IntakeRequest, IntakeResponse } from '../core/intake';
 import type { NotifierStore, SeenIds } from '../core/store';
 import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
@@ -26,6 +28,8 @@ interface EventNodeConfig {
   path?: string;
   events?: string[] | string;
   auth?: 'none' | 'secret' | 'hmac';
+  /** who sends: auto (default; a node saved before sources existed has none), proget, github, dependency-track, nexus, artifactory, harbor */
+  source?: string;
   port?: string | number;
   host?: string;
   tls?: string;
@@ -168,17 +172,32 @@ function directIntake(RED: RED): boolean {
   }
 }
 
-function parseEvents(value: EventNodeConfig['events']): { codes: EventCode[]; unknown: string[] } {
+/** `github.*`: every event of that source with no ProGet equivalent. */
+const SOURCE_WILDCARD = new Set(SOURCE_SYSTEMS.map((s) => `${s}.*`));
+
+function parseEvents(value: EventNodeConfig['events']): { codes: string[]; unknown: string[] } {
   const list = Array.isArray(value) ? value : typeof value === 'string' && value.trim() ? value.split(',') : [];
-  const codes: EventCode[] = [];
+  const codes: string[] = [];
   const unknown: string[] = [];
   for (const raw of list) {
     const code = String(raw).trim();
     if (!code) continue;
-    if (isEventCode(code)) codes.push(code);
+    if (isEventCode(code) || isSourceEventCode(code) || SOURCE_WILDCARD.has(code)) codes.push(code);
     else unknown.push(code);
   }
   return { codes, unknown };
+}
+
+/** The headers of an input message that came from an HTTP in node (msg.req.headers) or an HTTP request node (msg.headers). */
+function messageHeaders(msg: NodeMessage): Record<string, string | string[] | undefined> {
+  const req = msg.req as { headers?: unknown } | undefined;
+  const h = req && typeof req === 'object' && req.headers && typeof req.headers === 'object' ? req.headers : msg.headers;
+  if (!h || typeof h !== 'object') return {};
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [k, v] of Object.entries(h as Record<string, unknown>).slice(0, 200)) {
+    if (typeof v === 'string' || Array.isArray(v)) out[k.toLowerCase()] = v as string | string[];
+  }
+  return out;
 }
 
 export = function register(RED: RED): void {
@@ -241,14 +260,21 @@ export = function register(RED: RED): void {
     const secret: string | undefined = node.credentials?.secret || undefined;
     let configError: string | undefined;
     if (unknown.length) {
-      node.error(`notifier-event: unknown event types in "events": ${unknown.join(', ')} (known: ${EVENT_CODES.join(', ')})`);
+      node.error(
+        `notifier-event: unknown event types in "events": ${unknown.join(', ')} (known: ${EVENT_CODES.join(', ')}, and <source>.<event> or <source>.* of ${SOURCE_SYSTEMS.join(', ')})`,
+      );
     }
+    // a node saved before sources existed has no `source`: auto, which accepts everything it accepted before
+    const source: SourceSetting = config.source === undefined || config.source === '' ? 'auto' : isSourceSetting(config.source) ? config.source : 'auto';
     let auth: IntakeAuth = { mode: 'none' };
     if (authMode === 'secret' || authMode === 'hmac') {
       if (!secret) configError = `auth is "${authMode}" but no secret is set`;
       else auth = authMode === 'secret' ? { mode: 'secret', secret } : { mode: 'hmac', secret };
     } else if (authMode !== 'none') {
       configError = `unknown auth "${String(authMode)}" (use none, secret or hmac)`;
+    }
+    if (config.source !== undefined && config.source !== '' && !isSourceSetting(config.source)) {
+      configError = `unknown source "${String(config.source).slice(0, 60)}" (use ${SOURCE_SETTINGS.join(', ')})`;
     }
 
     // an HTTP endpoint without auth: a ring status and a warning at deploy
@@ -264,7 +290,7 @@ export = function register(RED: RED): void {
     }
 
     function selected(event: NotifierEvent): boolean {
-      return codes.length === 0 || codes.includes(event.type);
+      return eventSelected(codes, event.type);
     }
 
     /** Puts the event on a message (msg.event, msg.payload = a copy of its variables, msg.topic) and counts it. */
@@ -362,7 +388,7 @@ export = function register(RED: RED): void {
           }
         }
         const eventType = typeof msg.eventType === 'string' ? msg.eventType : undefined;
-        const event = normalizeEvent(input, { source: 'input', ...(eventType ? { eventType } : {}) });
+        const event = eventFromBody(input, { source, headers: messageHeaders(msg), via: 'input', ...(eventType ? { eventType } : {}) });
         if (!selected(event)) {
           counts.ignored++;
           showStatus();
@@ -409,7 +435,7 @@ export = function register(RED: RED): void {
         } catch (err) {
           return refuse(res, err as Error);
         }
-        let answer = handleIntake(intake, { auth, events: codes, maxBytes });
+        let answer = handleIntake(intake, { auth, events: codes, source, maxBytes });
         const key = answer.dedupId;
         if (answer.event && key !== undefined && !inFlight.has(key)) {
           // the seen ids may be in a shared store (Redis): asked here, so that intake itself stays synchronous
@@ -518,7 +544,7 @@ export = function register(RED: RED): void {
     }
     if (configError) {
       node.error(`notifier-event: ${configError}`);
-      showStatus('red', configError.includes('secret') ? 'secret missing' : 'bad auth');
+      showStatus('red', configError.includes('secret') ? 'secret missing' : configError.startsWith('unknown source') ? 'bad source' : 'bad auth');
     } else if (!ownServer && !routePath && !rawPath) {
       node.status({});
     } else if (routePath && authMode !== 'hmac') {

@@ -321,6 +321,7 @@ test('edit dialogs: labels on one line, drop-down options not cut, tips and prev
   const cases = [
     ['notifier-event', { auth: 'hmac' }],
     ['notifier-event', { auth: 'secret', port: '8443' }],
+    ['notifier-event', { auth: 'hmac', source: 'artifactory' }],
     ['notifier-condition', { mode: 'score' }],
     ['notifier-condition', { mode: 'severity' }],
     ['notifier-condition', { mode: 'package' }],

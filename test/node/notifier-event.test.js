@@ -140,3 +140,64 @@ test('an endpoint without auth shows a ring status and warns at deploy; with a s
   const html = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'nodes', 'notifier-event.html'), 'utf8');
   assert.match(html, /auth: \{ value: "secret"[,\s}]/);
 });
+
+const { FIXTURES } = require('../fixtures/sources');
+const fixtureBody = (file) => JSON.parse(FIXTURES.find((f) => f.file === file).raw.toString('utf8'));
+
+test('an input message with another source’s body is mapped: by shape, by the headers of an HTTP in node (msg.req.headers), or as the node’s named source', async () => {
+  await helper.load(eventNode, flow());
+  const ev = helper.getNode('ev');
+  const out = helper.getNode('out');
+  let got = next(out);
+  ev.receive({ payload: fixtureBody('dependency-track/policy-violation.json') });
+  let msg = await got;
+  assert.equal(msg.event.type, 'sca.noncompliant-package');
+  assert.equal(msg.event.source, 'dependency-track');
+  assert.equal(msg.event.via, 'input');
+  assert.equal(msg.topic, 'sca.noncompliant-package');
+  // a GitHub push has no shape of its own: the X-GitHub-Event header an HTTP in node keeps names it
+  const push = { ref: 'refs/heads/main', repository: { full_name: 'octo/repo' }, sender: { login: 'octo' } };
+  got = next(out);
+  ev.receive({ payload: push, req: { headers: { 'X-GitHub-Event': 'push' } } });
+  msg = await got;
+  assert.equal(msg.event.type, 'github.push');
+  assert.equal(msg.event.feed, 'octo/repo');
+  await helper.unload();
+
+  await helper.load(eventNode, flow({ source: 'harbor' }));
+  const caught = next(helper.getNode('caught'));
+  helper.getNode('ev').receive({ payload: fixtureBody('github/ping.json') });
+  const err = await caught;
+  assert.match(err.error.message, /Harbor/);
+});
+
+test('a node saved before sources existed (no source) still takes ProGet bodies; an unknown source is a configuration error', async () => {
+  const old = flow();
+  delete old[1].source;
+  await helper.load(eventNode, old);
+  const got = next(helper.getNode('out'));
+  helper.getNode('ev').receive({ payload: SEED_PACKAGE });
+  assert.equal((await got).event.type, 'package.promoted');
+  await helper.unload();
+
+  await helper.load(eventNode, flow({ source: 'jenkins', path: '/bad-source' }));
+  const ev = helper.getNode('ev');
+  assert.ok(
+    ev.error
+      .getCalls()
+      .some((c) => /unknown source "jenkins" \(use auto, proget, github, dependency-track, nexus, artifactory, harbor\)/.test(String(c.args[0]))),
+  );
+  assert.ok(ev.status.getCalls().some((c) => c.args[0].fill === 'red' && c.args[0].text === 'bad source'));
+});
+
+test('the events filter takes <source>.<event> and <source>.*; other names are reported', async () => {
+  await helper.load(eventNode, flow({ events: ['github.*', 'harbor.pull_artifact', 'nope.thing'] }));
+  const ev = helper.getNode('ev');
+  assert.ok(ev.error.getCalls().some((c) => /unknown event types in "events": nope\.thing/.test(String(c.args[0]))));
+  const out = helper.getNode('out');
+  const got = next(out);
+  ev.receive({ payload: fixtureBody('harbor/push-artifact.json') }); // package.added: not selected
+  ev.receive({ payload: fixtureBody('harbor/pull-artifact.json') });
+  const msg = await got;
+  assert.equal(msg.event.type, 'harbor.pull_artifact');
+});

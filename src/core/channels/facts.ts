@@ -61,6 +61,15 @@ export function eventFacts(event: NotifierEvent): Fact[] {
         .join('\n'),
     );
     if (event.feed) add('Feed', event.feed);
+  } else if (event.category === 'other') {
+    add('Source', field(event, 'SourceName'));
+    add('Event', field(event, 'SourceEvent'));
+    add('Package', field(event, 'PackageId'));
+    add('Version', field(event, 'PackageVersion'));
+    add('Severity', field(event, 'VulnerabilitySeverity'));
+    add('Score', field(event, 'VulnerabilityScore'));
+    if (event.feed) add('Feed', event.feed);
+    add('User', field(event, 'UserName'));
   } else {
     add('Project', field(event, 'BuildProjectName'));
     add('Build', field(event, 'BuildNumber'));

@@ -1,4 +1,4 @@
-import type { EventCode, EventTypeInfo } from './types';
+import type { EventCode, EventTypeInfo, KnownEventCode, SourceEventCode, SourceSystem } from './types';
 
 const PACKAGE_VARS = [
   'PackageId',
@@ -88,15 +88,46 @@ export const EVENT_TYPES: readonly EventTypeInfo[] = Object.freeze([
   },
 ] satisfies EventTypeInfo[]);
 
-export const EVENT_CODES: readonly EventCode[] = EVENT_TYPES.map((t) => t.code);
+export const EVENT_CODES: readonly KnownEventCode[] = EVENT_TYPES.map((t) => t.code as KnownEventCode);
 
 const BY_CODE = new Map<string, EventTypeInfo>(EVENT_TYPES.map((t) => [t.code, t]));
 
-export function eventTypeInfo(code: string): EventTypeInfo | undefined {
-  return BY_CODE.get(code);
+/** The systems besides ProGet whose webhooks the event node maps, with the name a reader knows them by. */
+export const SOURCE_SYSTEMS: readonly SourceSystem[] = Object.freeze(['github', 'dependency-track', 'nexus', 'artifactory', 'harbor'] as const);
+export const SOURCE_LABELS: Readonly<Record<SourceSystem, string>> = Object.freeze({
+  github: 'GitHub',
+  'dependency-track': 'Dependency-Track',
+  nexus: 'Nexus Repository',
+  artifactory: 'Artifactory',
+  harbor: 'Harbor',
+});
+
+/** `<source>.<event>`: lowercase letters, digits and `_ . -` after the source name, at most 100 characters. */
+const SOURCE_CODE = /^(github|dependency-track|nexus|artifactory|harbor)\.[a-z0-9][a-z0-9_.-]{0,99}$/;
+
+/** Whether a code names an event of another system that has no ProGet equivalent (`github.ping`). */
+export function isSourceEventCode(code: unknown): code is SourceEventCode {
+  return typeof code === 'string' && SOURCE_CODE.test(code);
 }
 
-export function isEventCode(code: unknown): code is EventCode {
+/** Variables every event mapped from another system has (src/core/events/sources). */
+export const SOURCE_VARS = ['SourceName', 'SourceEvent', 'Summary', 'Url'] as const;
+
+const OTHER_VARS = [...SOURCE_VARS, 'PackageId', 'PackageVersion', 'FeedName', 'UserName', 'EventName', 'WebBaseUrl'] as const;
+
+function sourceEventInfo(code: SourceEventCode): EventTypeInfo {
+  const dot = code.indexOf('.');
+  const label = `${SOURCE_LABELS[code.slice(0, dot) as SourceSystem]} ${code.slice(dot + 1)}`;
+  return { code, label, shortLabel: label, category: 'other', feedBound: 'optional', variables: OTHER_VARS };
+}
+
+/** What is known of an event type: one of ProGet's ten, or `<source>.<event>` of another system. */
+export function eventTypeInfo(code: string): EventTypeInfo | undefined {
+  return BY_CODE.get(code) ?? (isSourceEventCode(code) ? sourceEventInfo(code) : undefined);
+}
+
+/** Whether a code is one of ProGet's ten event types. */
+export function isEventCode(code: unknown): code is KnownEventCode {
   return typeof code === 'string' && BY_CODE.has(code);
 }
 
@@ -105,15 +136,15 @@ function squash(name: string): string {
 }
 
 /** Every accepted spelling of an event name, squashed (lowercase, letters and digits only). */
-const NAME_INDEX = new Map<string, EventCode>();
+const NAME_INDEX = new Map<string, KnownEventCode>();
 for (const t of EVENT_TYPES) {
   for (const name of [t.code, t.label, t.shortLabel, t.legacyName]) {
-    if (name) NAME_INDEX.set(squash(name), t.code);
+    if (name) NAME_INDEX.set(squash(name), t.code as KnownEventCode);
   }
 }
 // Other spellings seen in Inedo's material: the seed's heading, and the PKG* codes of an older
 // revision of the third-party OtterScript VS Code extension.
-const EXTRA_NAMES: Record<string, EventCode> = {
+const EXTRA_NAMES: Record<string, KnownEventCode> = {
   'Noncompliant Package Detected': 'sca.noncompliant-package',
   'Noncompliant Package': 'sca.noncompliant-package',
   noncompliant: 'sca.noncompliant-package',
@@ -137,5 +168,5 @@ for (const [name, code] of Object.entries(EXTRA_NAMES)) NAME_INDEX.set(squash(na
  */
 export function resolveEventName(name: string): EventCode | undefined {
   if (typeof name !== 'string') return undefined;
-  return NAME_INDEX.get(squash(name));
+  return NAME_INDEX.get(squash(name)) ?? (isSourceEventCode(name) ? name : undefined);
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { EVENT_TYPES, eventTypeInfo, resolveEventName } from './catalog';
+import { EVENT_TYPES, SOURCE_VARS, eventTypeInfo, resolveEventName } from './catalog';
 import { MAX_LIST_ITEMS, MAX_STRING_LENGTH, MAX_TOTAL_VALUES, MAX_VALUE_DEPTH, MAX_VARIABLES, VARS_SCHEMAS, severityOfScore } from './schemas';
-import type { EventCode, EventSource, NotifierEvent, Value, Vars } from './types';
+import type { EventCode, EventSource, EventVia, NotifierEvent, Value, Vars } from './types';
 
 export interface EventIssue {
   /** Where the problem is, in the input: `vars.PackageId`, `packages[0].Name`, `event`, or `` for the whole input. */
@@ -62,7 +62,10 @@ function deepFreeze(root: object): void {
 export interface NormalizeOptions {
   /** An explicit event type (code, label or legacy name); it wins over the shape of the input. */
   eventType?: string;
+  /** `http`, `input`, `test`, or the system a mapped event came from (`github`…); default `input`. */
   source?: EventSource;
+  /** How the event arrived; defaults to `source` when that is a way of arriving, else `input`. */
+  via?: EventVia;
   /** The sender's delivery id (e.g. the `webhook-id` header); wins over an `id` in the input. */
   id?: string;
   now?: () => Date;
@@ -79,6 +82,7 @@ for (const name of [
   'PackageSize',
   'NotifierName',
   'NotifierId',
+  ...SOURCE_VARS,
 ]) {
   KNOWN_VARS.set(name.toLowerCase(), name);
 }
@@ -356,7 +360,15 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     paths.PackageId = paths.PackageName!;
   }
 
-  const schema: z.ZodType = info.category === 'package' ? VARS_SCHEMAS.package : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
+  const mapped = options.source !== undefined && !isVia(options.source);
+  const schema: z.ZodType =
+    info.category === 'package'
+      ? mapped
+        ? VARS_SCHEMAS['mapped-package']
+        : VARS_SCHEMAS.package
+      : info.category === 'other'
+        ? VARS_SCHEMAS.other
+        : VARS_SCHEMAS[code as keyof typeof VARS_SCHEMAS];
   const parsed = schema.safeParse(vars);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -396,7 +408,7 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   for (const [primary, alias] of ALIASES) {
     if (out[primary] !== undefined) out[alias] = out[primary]!;
   }
-  if (out.PackageId !== undefined && out.PackageName === undefined && code !== 'sca.new-vulnerability') {
+  if (out.PackageId !== undefined && out.PackageName === undefined && code !== 'sca.new-vulnerability' && info.category !== 'other') {
     out.PackageName = out.PackageId;
   }
   if (code === 'sca.new-vulnerability') {
@@ -409,7 +421,9 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
   }
   if (out.EventName === undefined) out.EventName = info.label;
 
-  const feed = typeof out.FeedName === 'string' && info.feedBound !== 'no' ? out.FeedName : undefined;
+  const feed =
+    typeof out.FeedName === 'string' && info.feedBound !== 'no' && (info.category !== 'other' || out.FeedName !== '') ? out.FeedName : undefined;
+  const source = options.source ?? 'input';
   const event: NotifierEvent = {
     id: id ?? randomUUID(),
     type: code,
@@ -417,13 +431,19 @@ export function normalizeEvent(input: unknown, options: NormalizeOptions = {}): 
     category: info.category,
     occurredAt: occurredAt ?? (options.now ? options.now() : new Date()).toISOString(),
     ...(feed !== undefined ? { feed } : {}),
-    source: options.source ?? 'input',
+    source,
+    via: options.via ?? (isVia(source) ? source : 'input'),
     vars: out,
   };
   Object.defineProperty(event, EVENT_MARK, { value: out, enumerable: true });
   deepFreeze(event);
   VALIDATED.add(event);
   return event;
+}
+
+/** Whether a `source` is a way of arriving (`http`, `input`, `test`) rather than a system. */
+export function isVia(source: unknown): source is EventVia {
+  return source === 'http' || source === 'input' || source === 'test';
 }
 
 /** Looks a variable up case-insensitively, as OtterScript does. */

@@ -79,6 +79,12 @@ const packageVars = z
   })
   .catchall(valueSchema);
 
+/**
+ * Package events mapped from another system (src/core/events/sources): the same variables, but a version may
+ * be empty (a generic file in Artifactory, a Docker digest without a tag has none).
+ */
+const mappedPackageVars = packageVars.extend({ PackageVersion: scalar.default('') });
+
 const noncompliantVars = z
   .object({
     ...common,
@@ -116,8 +122,30 @@ const buildIssuesVars = z
   })
   .catchall(valueSchema);
 
+/**
+ * Events of other systems with no ProGet equivalent (`<source>.<event>`): any variables; when they carry a
+ * severity or score, those are checked as for a vulnerability (so the severity and score conditions work).
+ */
+const otherVars = z
+  .object({
+    ...common,
+    SourceName: scalar.default(''),
+    SourceEvent: scalar.default(''),
+    Summary: scalar.default(''),
+    Url: scalar.default(''),
+    PackageId: scalar.default(''),
+    PackageVersion: scalar.default(''),
+    FeedName: scalar.default(''),
+    UserName: scalar.default(''),
+    VulnerabilitySeverity: severity.optional(),
+    VulnerabilityScore: score.optional(),
+  })
+  .catchall(valueSchema);
+
 export const VARS_SCHEMAS = {
   package: packageVars,
+  'mapped-package': mappedPackageVars,
+  other: otherVars,
   'sca.noncompliant-package': noncompliantVars,
   'sca.new-vulnerability': vulnerabilityVars,
   'sca.build-issues-opened': buildIssuesVars,
@@ -131,7 +159,8 @@ export const notifierEventSchema = z.object({
   category: z.enum(['package', 'sca']).optional(),
   occurredAt: z.string().optional(),
   feed: z.string().optional(),
-  source: z.enum(['http', 'input', 'test']).optional(),
+  source: z.enum(['http', 'input', 'test', 'github', 'dependency-track', 'nexus', 'artifactory', 'harbor']).optional(),
+  via: z.enum(['http', 'input', 'test']).optional(),
   vars: z.record(z.string(), z.unknown()),
 });
 

@@ -2,10 +2,25 @@
 export type Value = string | Value[] | { [key: string]: Value };
 export type Vars = Record<string, Value>;
 
-export type EventCategory = 'package' | 'sca';
-export type EventSource = 'http' | 'input' | 'test';
+/** `other`: an event of another system (GitHub, Harbor…) with no ProGet equivalent, passed on as `<source>.<event>`. */
+export type EventCategory = 'package' | 'sca' | 'other';
+/** How the event reached the node: an HTTP request, an input message, or the editor's test button. */
+export type EventVia = 'http' | 'input' | 'test';
+/** Systems other than ProGet whose webhooks the event node maps (src/core/events/sources). */
+export type SourceSystem = 'github' | 'dependency-track' | 'nexus' | 'artifactory' | 'harbor';
+/**
+ * `msg.event.source`: the system the event came from when it is one of the mapped sources, else how it
+ * arrived (`http`, `input`, `test`: ProGet's and native events, as before sources existed).
+ */
+export type EventSource = EventVia | SourceSystem;
 
-export type EventCode =
+/** An event of another system with no ProGet equivalent: `<source>.<event>`, e.g. `github.ping`. */
+export type SourceEventCode = `${SourceSystem}.${string}`;
+
+export type EventCode = KnownEventCode | SourceEventCode;
+
+/** The ten event types of ProGet. */
+export type KnownEventCode =
   | 'package.added'
   | 'package.overwritten'
   | 'package.promoted'
@@ -26,6 +41,8 @@ export interface NotifierEvent {
   occurredAt: string;
   feed?: string;
   source: EventSource;
+  /** How the event reached the node (the same as `source` for ProGet's and native events). */
+  via: EventVia;
   vars: Vars;
 }
 

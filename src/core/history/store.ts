@@ -1,6 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { appendDurably, readLines, rewriteAtomically, syncDir } from './journal';
+
+const NEWLINE = Buffer.from('\n');
 import { ensurePrivateDir } from '../store/writer';
 import { pageOf, prepareEntry, sortByLastRun, summarize } from './entry';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage, StoreStats } from './types';
@@ -308,13 +310,15 @@ export class HistoryStore {
       while (n < MAX_BATCH && n < this.queue.length && this.queue[n]!.kind === 'append') n++;
       const batch = this.queue.splice(0, n) as Array<Extract<Op, { kind: 'append' }>>;
       let count = 0;
-      let text = this.prefixNewline ? '\n' : '';
+      // lines encoded one by one and joined as bytes (one string of a large batch would go straight to V8's old space)
+      const parts: Buffer[] = this.prefixNewline ? [NEWLINE] : [];
       for (const op of batch) {
         for (const l of op.lines) {
-          text += l + '\n';
+          parts.push(Buffer.from(l, 'utf8'), NEWLINE);
           count++;
         }
       }
+      const text = Buffer.concat(parts);
       try {
         await this.write(text);
         this.prefixNewline = false;
@@ -342,7 +346,7 @@ export class HistoryStore {
     }
   }
 
-  private async write(text: string): Promise<void> {
+  private async write(text: Buffer): Promise<void> {
     try {
       await appendDurably(this.file, text);
     } catch (err) {

@@ -1,6 +1,17 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { EventLimitError, EventValidationError, normalizeEvent } from '../events';
-import type { EventCode, NotifierEvent } from '../events';
+import { EventLimitError, EventValidationError } from '../events';
+import type { NotifierEvent } from '../events';
+import { eventFromBody, UnknownSourceError } from '../events/sources';
+import type { SourceSetting } from '../events/sources';
+
+/**
+ * Whether an event type is among the selected ones (none = all). `github.*` selects every `github.<event>`
+ * (the events of a source with no ProGet equivalent).
+ */
+export function eventSelected(selected: readonly string[], type: string): boolean {
+  if (selected.length === 0) return true;
+  return selected.some((s) => s === type || (s.endsWith('.*') && type.startsWith(s.slice(0, -1))));
+}
 
 /** Everything about an HTTP request that intake needs, independent of the server that got it. */
 export interface IntakeRequest {
@@ -17,8 +28,10 @@ export type IntakeAuth = { mode: 'none' } | { mode: 'secret'; secret: string } |
 
 export interface IntakeConfig {
   auth: IntakeAuth;
-  /** event codes to emit; empty = all */
-  events: readonly EventCode[];
+  /** event codes to emit (`github.*` selects every github.<event>); empty = all */
+  events: readonly string[];
+  /** who sends: `auto` (recognized by headers and shape, the default), `proget`, `github`, … */
+  source?: SourceSetting;
   maxBytes: number;
   /** the event ids accepted before (a repeat is answered 202 `duplicate` and not emitted) */
   dedupe?: SeenCheck;
@@ -117,10 +130,19 @@ function verifyAuth(req: IntakeRequest, cfg: IntakeConfig, now: number): IntakeR
   const { auth } = cfg;
   if (auth.mode === 'none') return {};
   if (auth.mode === 'secret') {
-    const bearer = header(req, 'authorization');
-    const given = header(req, 'x-notifier-secret') ?? (bearer?.match(/^Bearer\s+(.+)$/i)?.[1] || undefined);
+    const authorization = header(req, 'authorization');
+    // X-Notifier-Secret; Authorization as `Bearer <secret>` or the secret alone (Harbor's auth header, Dependency-Track's
+    // auth header); Artifactory's X-JFrog-Event-Auth (its webhook secret, sent as it is)
+    const given =
+      header(req, 'x-notifier-secret') ??
+      (authorization !== undefined ? authorization.match(/^Bearer\s+(.+)$/i)?.[1] || authorization : undefined) ??
+      header(req, 'x-jfrog-event-auth');
     if (given === undefined) {
-      return fail(401, 'missing secret', 'send the shared secret in an X-Notifier-Secret header or as Authorization: Bearer <secret>');
+      return fail(
+        401,
+        'missing secret',
+        'send the shared secret in an X-Notifier-Secret header, as Authorization: Bearer <secret> or Authorization: <secret>, or as X-JFrog-Event-Auth',
+      );
     }
     if (!safeEqual(given.trim(), auth.secret)) return fail(401, 'wrong secret');
     return {};
@@ -169,10 +191,29 @@ function verifyAuth(req: IntakeRequest, cfg: IntakeConfig, now: number): IntakeR
     if (!safeEqual(gh.trim(), expected)) return fail(401, 'bad signature', 'X-Hub-Signature-256 does not match sha256=HMAC-SHA256(secret, body)');
     return { deliveryId: header(req, 'x-github-delivery') };
   }
+  const nexus = header(req, 'x-nexus-webhook-signature');
+  if (nexus !== undefined) {
+    const expected = createHmac('sha1', auth.secret).update(req.rawBody).digest('hex');
+    if (!safeEqual(nexus.trim().toLowerCase(), expected))
+      return fail(401, 'bad signature', 'X-Nexus-Webhook-Signature does not match the hex HMAC-SHA1(secret, body)');
+    return { deliveryId: header(req, 'x-nexus-webhook-delivery') };
+  }
+  const jfrog = header(req, 'x-jfrog-event-auth');
+  if (jfrog !== undefined) {
+    const expected = createHmac('sha256', auth.secret).update(req.rawBody).digest('hex');
+    if (!safeEqual(jfrog.trim().toLowerCase(), expected)) {
+      return fail(
+        401,
+        'bad signature',
+        'X-JFrog-Event-Auth does not match the hex HMAC-SHA256(secret, body) (Artifactory\'s "use secret for payload signing"; without it, use the shared secret auth)',
+      );
+    }
+    return {};
+  }
   return fail(
     401,
     'missing signature',
-    'send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks) or X-Hub-Signature-256 (GitHub style)',
+    'send webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks), X-Hub-Signature-256 (GitHub), X-Nexus-Webhook-Signature (Nexus) or X-JFrog-Event-Auth (Artifactory, signed)',
   );
 }
 
@@ -251,24 +292,31 @@ export function handleIntake(req: IntakeRequest, cfg: IntakeConfig): IntakeRespo
   if ('status' in decoded) return decoded;
   const explicit = req.query.event;
   if (explicit !== undefined && typeof explicit !== 'string') return fail(400, 'bad ?event= parameter', 'give it once');
-  const deliveryId = auth.deliveryId ?? header(req, 'webhook-id') ?? header(req, 'x-github-delivery');
+  const deliveryId = auth.deliveryId ?? header(req, 'webhook-id') ?? header(req, 'x-github-delivery') ?? header(req, 'x-nexus-webhook-delivery');
   let event: NotifierEvent;
   try {
-    event = normalizeEvent(decoded.value, {
+    event = eventFromBody(decoded.value, {
+      source: cfg.source ?? 'auto',
+      headers: req.headers,
       ...(explicit ? { eventType: explicit } : {}),
       ...(deliveryId ? { id: deliveryId } : {}),
-      source: 'http',
+      via: 'http',
       now: () => new Date(now),
     });
   } catch (err) {
     if (err instanceof EventLimitError) return fail(413, 'event over a cap', err.issues);
+    if (err instanceof UnknownSourceError) return { status: 400, body: { error: 'invalid event', details: err.issues, sources: err.sources } };
     if (err instanceof EventValidationError) return fail(400, 'invalid event', err.issues);
     throw err;
   }
-  if (cfg.events.length && !cfg.events.includes(event.type)) {
+  if (!eventSelected(cfg.events, event.type)) {
     return { status: 202, body: { id: event.id, ignored: `event type ${event.type} is not selected in this node` } };
   }
-  const bodyId = isRecord(decoded.value) && typeof decoded.value.id === 'string' && decoded.value.id !== '' ? decoded.value.id : undefined;
+  // the body's own id of the event: top level (a normalized event, Harbor's CloudEvents), or Artifactory's envelope
+  const body = isRecord(decoded.value) ? decoded.value : {};
+  const envelopeId = event.source === 'artifactory' && isRecord(body.event) ? body.event.id : undefined;
+  const ownId = typeof body.id === 'string' && body.id !== '' ? body.id : envelopeId;
+  const bodyId = typeof ownId === 'string' && ownId !== '' ? ownId : undefined;
   const dedupId = deliveryId ?? bodyId;
   if (dedupId && cfg.dedupe?.has(dedupId)) {
     return { status: 202, body: { id: event.id, duplicate: true } };

@@ -5,7 +5,6 @@
  * when there is a base URL); and our own Slack and Teams defaults (ProGet publishes none).
  */
 import { EVENT_TYPES, eventTypeInfo } from '../events/catalog';
-import type { EventCode } from '../events/types';
 
 export interface DefaultTemplates {
   /** Custom webhook body (OtterScript, renders to JSON). */
@@ -96,6 +95,26 @@ function packageTemplates(code: string): DefaultTemplates {
   };
 }
 
+/** Events of other systems with no ProGet equivalent (`<source>.<event>`): what happened, where, and a link. */
+const WEBHOOK_OTHER = `$ToJson(%(
+    source: $SourceName,
+    event: $SourceEvent,
+    summary: $Summary,
+    package: $PackageId,
+    version: $PackageVersion,
+    feed: $FeedName,
+    user: $UserName,
+    url: $Url
+))`;
+const HAS_URL = '<% if $MatchesRegex($Url, "^https?://") { %>';
+const OTHER_TEMPLATES: DefaultTemplates = {
+  webhook: WEBHOOK_OTHER,
+  emailSubject: '$SourceName: $Summary',
+  emailBody: `$Summary${HAS_URL}\n\n$Url<% } %>`,
+  slack: `*$SourceName* $Summary${HAS_URL} <$Url|View><% } %>`,
+  teams: { title: '$SourceName: $SourceEvent', text: `$Summary${HAS_URL}\n\n[View]($Url)<% } %>` },
+};
+
 const TEMPLATES = {
   'sca.noncompliant-package': {
     webhook: WEBHOOK_NONCOMPLIANT,
@@ -175,6 +194,11 @@ export function defaultTemplates(code: string): DefaultTemplates {
   if (!info) {
     throw new TypeError(`Unknown event type "${String(code)}"; expected one of ${EVENT_TYPES.map((t) => t.code).join(', ')}`);
   }
-  const t: DefaultTemplates = info.category === 'package' ? packageTemplates(info.code) : TEMPLATES[code as Exclude<EventCode, `package.${string}`>];
+  const t: DefaultTemplates =
+    info.category === 'package'
+      ? packageTemplates(info.code)
+      : info.category === 'other'
+        ? OTHER_TEMPLATES
+        : TEMPLATES[code as keyof typeof TEMPLATES];
   return { ...t, teams: { ...t.teams } };
 }

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
-import { AppendWriter, ensurePrivateDir, rewriteFile, syncDir } from './writer';
+import { AppendWriter, ensurePrivateDir, readLines, rewriteFile, syncDir } from './writer';
 import { StoreFullError, StoreUnavailableError } from './types';
 import type { NewOutboxEntry, Outbox, OutboxEntry, OutboxOptions, OutboxStats, StoreLimits } from './types';
 
@@ -101,23 +101,17 @@ function applyLine(entries: Map<string, { entry: OutboxEntry; size: number }>, t
   }
 }
 
+/** Reads a segment line by line (streamed: no string of the whole file, which V8 would put in its old space). */
 async function readSegment(file: string): Promise<{ entries: Map<string, { entry: OutboxEntry; size: number }>; bytes: number; torn: boolean }> {
-  let text = '';
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    // a head segment that never took an entry has no file
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
   const entries = new Map<string, { entry: OutboxEntry; size: number }>();
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end > start) applyLine(entries, text.slice(start, end));
-    start = end + 1;
-  }
-  return { entries, bytes: Buffer.byteLength(text), torn: text.length > 0 && !text.endsWith('\n') };
+  let bytes = 0;
+  // a head segment that never took an entry has no file
+  const read = await readLines(file, (line) => {
+    bytes += Buffer.byteLength(line) + 1;
+    if (line) applyLine(entries, line);
+  });
+  if (read.unterminated) bytes -= 1;
+  return { entries, bytes, torn: read.unterminated };
 }
 
 export class FileOutbox implements Outbox {

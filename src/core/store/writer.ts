@@ -4,7 +4,9 @@
  * the next write to that file starts on a fresh line, so that a torn line never swallows the next record. Files
  * are created 0600 and directories 0700 (they hold event data, requests and responses).
  */
+import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 
 export const FILE_MODE = 0o600;
@@ -24,8 +26,8 @@ const IDLE_CLOSE_MS = 500;
  * Writes all of `text`: a write may take only part of it (a full disk answers a short write before it answers
  * ENOSPC), so write the rest until done, and fail if the file takes nothing more.
  */
-export async function writeAll(fh: fs.FileHandle, text: string): Promise<void> {
-  const buf = Buffer.from(text, 'utf8');
+export async function writeAll(fh: fs.FileHandle, text: string | Buffer): Promise<void> {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let off = 0;
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off);
@@ -147,12 +149,15 @@ export class AppendWriter {
       }
       await Promise.all(
         [...byFile].map(async ([file, ops]) => {
-          let text = this.fresh.has(file) ? '\n' : '';
+          // each record encoded on its own (small buffers, outside V8's heap) and joined as bytes: joining the texts
+          // first made one string of the whole batch, which V8 puts straight into its old generation when large
+          const parts: Buffer[] = this.fresh.has(file) ? [Buffer.from('\n')] : [];
           let sync = false;
           for (const op of ops) {
-            text += op.text;
+            parts.push(Buffer.from(op.text, 'utf8'));
             sync ||= op.sync;
           }
+          const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
           try {
             await this.write(file, text, sync);
             this.fresh.delete(file);
@@ -185,7 +190,7 @@ export class AppendWriter {
     return fh;
   }
 
-  private async write(file: string, text: string, sync: boolean): Promise<void> {
+  private async write(file: string, text: string | Buffer, sync: boolean): Promise<void> {
     try {
       const fh = await this.handle(file);
       await writeAll(fh, text);
@@ -253,4 +258,45 @@ export async function rewriteAtomically(file: string, write: (put: (chunk: strin
 /** Replaces `file` atomically with `text` (see rewriteAtomically). */
 export function rewriteFile(file: string, text: string): Promise<void> {
   return rewriteAtomically(file, (put) => put(text));
+}
+
+export interface ReadResult {
+  /** lines read (parsed or not) */
+  lines: number;
+  /** the file did not end with a newline (its last line may be a torn write) */
+  unterminated: boolean;
+  exists: boolean;
+}
+
+/** Calls `onLine` for every line of `file` in order (streamed: memory does not grow with the file). */
+export async function readLines(file: string, onLine: (line: string, index: number, isLast: () => boolean) => void): Promise<ReadResult> {
+  let size: number;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0, unterminated: false, exists: false };
+    throw err;
+  }
+  if (size === 0) return { lines: 0, unterminated: false, exists: true };
+  let unterminated: boolean;
+  {
+    const fh = await fs.open(file, 'r');
+    try {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      unterminated = last[0] !== 0x0a;
+    } finally {
+      await fh.close();
+    }
+  }
+  // readline gives a line only when the next one has begun, so "last" is known when the stream ends; keep one behind.
+  let pending: string | undefined;
+  let index = 0;
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8', end: size - 1 }), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (pending !== undefined) onLine(pending, index++, () => false);
+    pending = line;
+  }
+  if (pending !== undefined) onLine(pending, index++, () => true);
+  return { lines: index, unterminated, exists: true };
 }

@@ -47,8 +47,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, DispatchRecord } from '../../core/dispatch';
-import { isValidatedEvent, normalizeEvent } from '../../core/events';
-import type { NotifierEvent } from '../../core/events';
+import { SOURCE_SYSTEMS, isValidatedEvent, isVia, normalizeEvent } from '../../core/events';
+import type { EventSource, NotifierEvent } from '../../core/events';
 import {
   ConfigError,
   DEFAULT_CLOSE_GRACE_MS,
@@ -159,10 +159,10 @@ export function eventFromMessage(msg: NodeMsg, type: string): NotifierEvent {
     throw new Error(`${type}: msg.event must be an event object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
   if (isValidatedEvent(raw)) return raw;
-  const rawSource = (raw as { source?: unknown }).source;
-  const source = rawSource === 'http' || rawSource === 'input' || rawSource === 'test' ? rawSource : 'input';
+  const { source: rawSource, via: rawVia } = raw as { source?: unknown; via?: unknown };
+  const source = isVia(rawSource) || (SOURCE_SYSTEMS as readonly unknown[]).includes(rawSource) ? (rawSource as EventSource) : 'input';
   try {
-    return normalizeEvent(raw, { source });
+    return normalizeEvent(raw, { source, ...(isVia(rawVia) ? { via: rawVia } : {}) });
   } catch (err) {
     // eslint-disable-next-line preserve-caught-error -- the message carries what is wrong; the node reports only that
     throw new Error(`${type}: msg.event is not a valid event: ${(err as Error).message.replace(/^Invalid event: /, '')}`);
