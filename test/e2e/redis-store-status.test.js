@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startRuntime } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, numberedEvent, postJson } = require('../helpers/durable');
+const { storeStatusFlows, eventually, numberedEvent, postJson } = require('../helpers/durable');
 const { startRedis } = require('../helpers/redis');
 const { acquireNotifierStore } = require('../../dist/nodes/shared/store');
 
@@ -15,23 +15,7 @@ test('Redis away: 503 and "store unavailable" on the event and output nodes; bac
   const rx = await startReceiver();
   const rt = await startRuntime({ settings: { notifierStore: { type: 'redis', url: redis.url, prefix: 'status' } } });
   try {
-    await rt.deploy([
-      { id: 'tab', type: 'tab', label: 'store' },
-      { id: 'ev', type: 'notifier-event', z: 'tab', path: '/store', events: [], auth: 'none', wires: [['wh']] },
-      {
-        id: 'wh',
-        type: 'notifier-webhook',
-        z: 'tab',
-        name: 'store hook',
-        url: rx.url(),
-        headers: 'Content-Type: text/plain',
-        content: '$PackageId',
-        rate: '0',
-        wires: [[]],
-      },
-      { id: 'st', type: 'status', z: 'tab', scope: ['ev', 'wh'], wires: [['dbg']] },
-      { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
-    ]);
+    await rt.deploy(storeStatusFlows(rx.url()));
     const statuses = rt.inbox('dbg');
     const url = `${rt.nodeUrl}/store`;
     await eventually(async () => (await postJson(url, numberedEvent(1))).status === 202, 5000, 'the first 202');

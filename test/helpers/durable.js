@@ -47,6 +47,30 @@ function burstFlows(url) {
   ];
 }
 
+/**
+ * The flow of the store-failure tests: POST /store → notifier-webhook (to `url`), and a status node sending the
+ * statuses of both to debug node `dbg` (read them with `rt.inbox('dbg')`).
+ */
+function storeStatusFlows(url) {
+  return [
+    { id: 'tab', type: 'tab', label: 'store' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/store', events: [], auth: 'none', wires: [['wh']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'store hook',
+      url,
+      headers: 'Content-Type: text/plain',
+      content: '$PackageId',
+      rate: '0',
+      wires: [[]],
+    },
+    { id: 'st', type: 'status', z: 'tab', scope: ['ev', 'wh'], wires: [['dbg']] },
+    { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
+  ];
+}
+
 /** POSTs JSON; resolves { status, json } or { error } when the connection failed (a killed runtime). */
 async function postJson(url, body, headers = {}) {
   try {
@@ -127,4 +151,4 @@ async function eventually(pred, timeoutMs, what) {
   }
 }
 
-module.exports = { burstFlows, eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };
+module.exports = { burstFlows, storeStatusFlows, eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId };
