@@ -3,7 +3,9 @@
 // a temp directory; `stop()` and `start()` again for fault tests. Only ever stops the server it started.
 const { spawn, spawnSync } = require('node:child_process');
 const { tmpDir } = require('./nr');
+const assert = require('node:assert/strict');
 const { freePort } = require('./durable');
+const { startChild } = require('../fixtures/history-child');
 
 function redisServerBinary() {
   const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
@@ -64,4 +66,21 @@ async function startRedis({ appendonly = false, password } = {}) {
   return server;
 }
 
-module.exports = { startRedis };
+/** Two runtimes on `redis`; the claims' lease is 10 s here (30 s by default) so that the takeover fits the test's time. */
+async function twoInstances(redis, prefix) {
+  const settings = { notifierStore: { type: 'redis', url: redis.url, prefix, leaseMs: 10_000 } };
+  const dirA = tmpDir('pn-ha-a-');
+  const a = await startChild(dirA, settings);
+  const b = await startChild(tmpDir('pn-ha-b-'), settings);
+  return { a, b, settings, dirA };
+}
+
+function noUnhandled(child) {
+  const out = child.output();
+  assert.ok(
+    !/Unhandled error event|UnhandledPromiseRejection|unhandledRejection/i.test(out),
+    `no unhandled error in ${child.pid}:\n${out.slice(-2000)}`,
+  );
+}
+
+module.exports = { startRedis, twoInstances, noUnhandled };

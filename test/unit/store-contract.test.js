@@ -248,6 +248,26 @@ test('redis: a history change made by one instance reaches the listeners of ever
   await b.close();
 });
 
+test('redis: the result of a redelivery settled by one instance reaches the outbox of every instance (the one that asked waits for it)', async () => {
+  const a = kinds.redis();
+  const b = sibling(a);
+  await Promise.all([a.whenReady(), b.whenReady()]);
+  const boxA = await a.openOutbox('n1');
+  const boxB = await b.openOutbox('n1');
+  const results = [];
+  boxA.onResult((id, record) => results.push([id, record.outcome]));
+  await sleep(100);
+  await boxA.add([{ ...entry(1), redeliveryOf: 'r0' }]);
+  const [taken] = await boxB.take(1);
+  await boxB.settle(taken.id, { id: taken.id, outcome: 'delivered', redeliveryOf: 'r0' });
+  await sleep(300);
+  assert.deepEqual(results, [['d1', 'delivered']]);
+  await boxA.close();
+  await boxB.close();
+  await a.close();
+  await b.close();
+});
+
 test('redis: memory in Redis is bounded: acknowledged dispatches leave nothing, seen ids and slots expire', async () => {
   const store = kinds.redis({ dedupWindowMs: 300 });
   await store.whenReady();

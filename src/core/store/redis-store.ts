@@ -178,7 +178,9 @@ export class RedisStore implements NotifierStore {
       if (!this.closed) this.failed(new Error('connection closed'));
     });
     this.sub.on('message', (channel: string, message: string) => this.message(channel, message));
-    this.sub.subscribe(this.key('ch:avail'), this.key('ch:hist'), this.key('ch:pause')).catch((err: Error) => this.failed(err));
+    this.sub
+      .subscribe(this.key('ch:avail'), this.key('ch:hist'), this.key('ch:pause'), this.key('ch:result'))
+      .catch((err: Error) => this.failed(err));
   }
 
   key(suffix: string): string {
@@ -215,6 +217,10 @@ export class RedisStore implements NotifierStore {
     } else if (channel === this.key('ch:hist')) {
       const update = parseJson(message);
       if (isObject(update)) for (const l of this.historyListeners) l(update);
+    } else if (channel === this.key('ch:result')) {
+      const m = parseJson(message) as { n?: unknown; id?: unknown; r?: unknown } | undefined;
+      if (m && typeof m.id === 'string' && isObject(m.r))
+        for (const b of this.boxes) if (b.id === m.n) b.result(m.id, m.r as unknown as DispatchRecord);
     } else if (channel === this.key('ch:pause')) {
       const p = parseJson(message) as { k?: unknown; u?: unknown } | undefined;
       if (p && typeof p.k === 'string' && typeof p.u === 'number') this.notePause(p.k, p.u);
@@ -491,10 +497,28 @@ export class RedisOutbox implements Outbox {
     return this.writeState(id, st);
   }
 
-  settle(id: string, record: DispatchRecord): Promise<void> {
+  async settle(id: string, record: DispatchRecord): Promise<void> {
     const st = { ...(this.states.get(id) ?? {}), r: record };
     this.states.delete(id);
-    return this.writeState(id, st);
+    await this.writeState(id, st);
+    // the instance that asked for a redelivery waits for its result, whichever instance made it
+    if (record.redeliveryOf !== undefined) {
+      this.store.client.publish(this.store.key('ch:result'), JSON.stringify({ n: this.id, id, r: record })).catch(() => undefined);
+    }
+  }
+
+  private resultListener: ((id: string, record: DispatchRecord) => void) | undefined;
+
+  onResult(callback: (id: string, record: DispatchRecord) => void): void {
+    this.resultListener = callback;
+  }
+
+  result(id: string, record: DispatchRecord): void {
+    try {
+      this.resultListener?.(id, record);
+    } catch {
+      // a listener cannot break the outbox
+    }
   }
 
   async ack(id: string): Promise<void> {

@@ -83,6 +83,11 @@ export interface Outbox {
   take(max: number): MaybePromise<OutboxEntry[]>;
   /** Registers the callback told when new entries can be taken. */
   onAvailable(callback: () => void): void;
+  /**
+   * A shared outbox: registers the callback told the result of a redelivery settled by any instance (the one that
+   * asked for it waits for it, whichever instance delivered it).
+   */
+  onResult?(callback: (id: string, record: DispatchRecord) => void): void;
   retryAt(id: string, attempts: number, attemptLog: AttemptLogEntry[], dueAt: number): Promise<void>;
   settle(id: string, record: DispatchRecord): Promise<void>;
   ack(id: string): Promise<void>;

@@ -391,6 +391,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           renderStatus();
           if (closing) return;
           box.onAvailable(() => pump());
+          // a redelivery asked here may be made by another instance (a shared store): its result comes back here
+          box.onResult?.((id, record) => {
+            const w = waiters.get(id);
+            if (!w) return;
+            waiters.delete(id);
+            w.resolve(record);
+          });
           pump();
         },
         (err: Error) => {
