@@ -83,7 +83,7 @@ async function run(options = {}) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, flows, until };
 if (require.main === module) {
   run().then(
     (r) => console.log(JSON.stringify(r)),

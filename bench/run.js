@@ -35,6 +35,7 @@ const BENCHES = [
   { name: 'webhook-vs-raw-client', file: 'webhook-vs-raw-client.js', target: 0.7 },
   { name: 'memory-burst', file: 'memory-burst.js' },
   { name: 'outbox-restart', file: 'outbox-restart.js' },
+  { name: 'outbox-redis-vs-file', file: 'outbox-redis-vs-file.js', target: 0.5 },
   { name: 'history-memory', file: 'history-memory.js' },
   { name: 'digest-vs-individual', file: 'digest-vs-individual.js', target: 100 },
 ];

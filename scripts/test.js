@@ -57,9 +57,18 @@ if (nr5) {
   env.NR_RUNTIME = '5';
 }
 const concurrency = process.env.TEST_CONCURRENCY || '2';
-const r = spawnSync(nodeBin, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files.map((f) => path.relative(root, f))], {
-  cwd: root,
-  stdio: 'inherit',
-  env,
-});
+const r = spawnSync(
+  nodeBin,
+  [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${only === 'reliability' ? 600000 : 180000}`,
+    ...files.map((f) => path.relative(root, f)),
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  },
+);
 process.exit(r.status === null ? 1 : r.status);

@@ -11,7 +11,7 @@ import { DigestEngine, parseDigestConfig } from '../core/digest';
 import type { DigestConfig, FlushOutput } from '../core/digest';
 import type { NotifierEvent } from '../core/events';
 import { OtterScriptError } from '../core/otterscript';
-import type { DigestGroups, FileStore } from '../core/store';
+import type { DigestGroups, NotifierStore } from '../core/store';
 import { carriedProperties, deliverySettings, eventFromMessage } from './shared/output-node';
 import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
@@ -133,7 +133,7 @@ export = function register(RED: RED): void {
     };
 
     // ---- the store -------------------------------------------------------------------------------------------
-    let store: FileStore | undefined;
+    let store: NotifierStore | undefined;
     let groups: DigestGroups | undefined;
     let started: Promise<DigestEngine> | undefined;
     const start = (): Promise<DigestEngine> => {

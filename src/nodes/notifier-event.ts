@@ -10,7 +10,7 @@ import { SOURCE_SETTINGS, eventFromBody, isSourceSetting } from '../core/events/
 import type { SourceSetting } from '../core/events/sources';
 import { DEFAULT_MAX_BYTES, eventSelected, handleIntake } from '../core/intake';
 import type { IntakeAuth, IntakeRequest, IntakeResponse } from '../core/intake';
-import type { FileStore, SeenIds } from '../core/store';
+import type { NotifierStore, SeenIds } from '../core/store';
 import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
 
@@ -309,7 +309,7 @@ export = function register(RED: RED): void {
 
     // ---- durable intake: the seen ids in the store, and the answer once the flow has stored the event ----
     const { ackTimeoutMs } = intakeSettings(RED);
-    let store: FileStore | undefined;
+    let store: NotifierStore | undefined;
     let seen: Promise<SeenIds> | undefined;
     /** deliveries being handled, by the sender's id: a repeat arriving meanwhile waits for the first one's answer */
     const inFlight = new Map<string, Promise<IntakeResponse>>();
@@ -404,6 +404,11 @@ export = function register(RED: RED): void {
     });
 
     // ---- HTTP intake --------------------------------------------------------------------------------
+    /** 503: the store cannot keep the event now (the sender tries again later). */
+    function refuse(res: ServerResponse, err: Error): void {
+      storeStatus(true, err.message);
+      sendJson(res, 503, { error: 'store unavailable', details: `the event cannot be stored now: ${err.message}` });
+    }
     async function serve(req: IncomingMessage & { _body?: boolean; body?: unknown; query?: Record<string, unknown> }, res: ServerResponse) {
       try {
         if (configError) return sendJson(res, 503, { error: 'endpoint misconfigured', details: configError });
@@ -428,11 +433,20 @@ export = function register(RED: RED): void {
         try {
           dedupe = await seenIds();
         } catch (err) {
-          storeStatus(true, (err as Error).message);
-          return sendJson(res, 503, { error: 'store unavailable', details: `the event cannot be stored now: ${(err as Error).message}` });
+          return refuse(res, err as Error);
         }
-        let answer = handleIntake(intake, { auth, events: codes, source, maxBytes, dedupe });
+        let answer = handleIntake(intake, { auth, events: codes, source, maxBytes });
         const key = answer.dedupId;
+        if (answer.event && key !== undefined && !inFlight.has(key)) {
+          // the seen ids may be in a shared store (Redis): asked here, so that intake itself stays synchronous
+          let repeat: boolean;
+          try {
+            repeat = await dedupe.has(key);
+          } catch (err) {
+            return refuse(res, err as Error);
+          }
+          if (repeat) answer = { status: 202, body: { id: answer.event.id, duplicate: true } };
+        }
         const earlier = key !== undefined ? inFlight.get(key) : undefined;
         if (earlier) {
           // the same delivery is being handled: answer as it is answered (a repeat is never emitted twice)

@@ -3,7 +3,8 @@
 // on its output. The store is shared by every history node of the runtime; the admin API and the editor sidebar
 // read the same store (src/nodes/shared/history-admin.ts).
 import { HistoryInputError, MAX_LIMIT, DEFAULT_LIMIT } from '../core/history';
-import type { HistoryEntry, HistoryStore } from '../core/history';
+import type { HistoryEntry } from '../core/history';
+import type { HistoryBackend } from '../core/store';
 import { acquireStore, forgetHistoryNode, publishUpdate, registerAdminRoutes, releaseStore, rememberHistoryNode } from './shared/history-admin';
 import type { RED } from './shared/history-admin';
 import type { Node, NodeMessage, NodeSend } from './shared/node-red';
@@ -46,13 +47,23 @@ export default function notifierHistory(RED: RED): void {
     const parsed = parseLimit(config.limit);
     const limit = parsed.limit;
     if (parsed.error) node.error(`notifier-history: ${parsed.error}`);
-    const store: HistoryStore = acquireStore(RED);
+    let store: HistoryBackend;
+    try {
+      store = acquireStore(RED);
+    } catch (err) {
+      // bad notifierStore settings: said at deploy; the node refuses its messages
+      node.status({ fill: 'red', shape: 'ring', text: RED._('notifier-history.status.error') });
+      node.error(`notifier-history: ${(err as Error).message}`);
+      node.on('input', (_msg: NodeMessage, _send: Send, done: Done) => done(err as Error));
+      return;
+    }
     let closed = false;
     rememberHistoryNode(node.id, limit);
 
-    const renderStatus = (lastOutcome?: 'delivered' | 'failed') => {
+    const renderStatus = async (lastOutcome?: 'delivered' | 'failed') => {
       if (closed) return;
-      const notifiers = store.notifiersKeptBy(node.id);
+      const notifiers = await store.notifiersKeptBy(node.id);
+      if (closed) return;
       const count = notifiers.reduce((n, s) => n + s.kept, 0);
       const outcome = lastOutcome ?? notifiers.sort((a, b) => (b.lastRun ?? '').localeCompare(a.lastRun ?? ''))[0]?.lastOutcome;
       if (count === 0) {
@@ -80,7 +91,7 @@ export default function notifierHistory(RED: RED): void {
         lastStatusAt = Date.now();
         const outcome = pendingOutcome;
         pendingOutcome = undefined;
-        renderStatus(outcome);
+        renderStatus(outcome).catch(() => undefined); // a store that is away: the next record shows it again
       };
       if (wait === 0) flush();
       else statusTimer = setTimeout(flush, wait);
@@ -92,7 +103,7 @@ export default function notifierHistory(RED: RED): void {
       .whenReady()
       .then(() => store.setLimit(node.id, limit))
       .then((dropped) => {
-        if (dropped > 0) publishUpdate(RED, { action: 'limit' });
+        if (dropped > 0) publishUpdate(RED, store, { action: 'limit' });
         showStatus();
       })
       .catch((err: Error) => {
@@ -104,7 +115,7 @@ export default function notifierHistory(RED: RED): void {
     async function keep(msg: NodeMessage): Promise<void> {
       await started;
       const entry = await store.keep(msg.dispatch, msg.event, { limit, keptBy: node.id });
-      publishUpdate(RED, {
+      publishUpdate(RED, store, {
         action: 'kept',
         notifierId: entry.notifierId,
         notifier: entry.notifier,
@@ -127,14 +138,14 @@ export default function notifierHistory(RED: RED): void {
         throw new Error(`notifier-history: msg.outcome must be "delivered" or "failed" to filter the records, got ${JSON.stringify(outcome)}`);
       }
       if (typeof which === 'string') {
-        const ids = store.findNotifiers(which.trim());
-        let records = ids.flatMap((id) => store.getRecords(id)?.records ?? []);
+        const ids = await store.findNotifiers(which.trim());
+        let records = (await Promise.all(ids.map(async (id) => store.getRecords(id)))).flatMap((page) => page?.records ?? []);
         if (ids.length > 1) records.sort(byKeptAtDesc);
         if (outcome) records = records.filter((r) => r.outcome === outcome);
         msg.payload = structuredClone(records);
-        msg.notifiers = ids.map((id) => store.getNotifier(id)).filter(Boolean);
+        msg.notifiers = (await Promise.all(ids.map(async (id) => store.getNotifier(id)))).filter(Boolean);
       } else {
-        msg.payload = store.listNotifiers().filter((s) => !outcome || s.lastOutcome === outcome);
+        msg.payload = (await store.listNotifiers()).filter((s) => !outcome || s.lastOutcome === outcome);
       }
       send(msg);
     }

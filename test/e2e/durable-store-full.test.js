@@ -9,7 +9,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { startRuntime, tmpDir } = require('../helpers/nr');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, numberedEvent, postJson, mountTmpfs, remount } = require('../helpers/durable');
+const { storeStatusFlows, eventually, numberedEvent, postJson, mountTmpfs, remount } = require('../helpers/durable');
 
 /** An event larger than a page, so that it cannot fit in the free end of a page the store already has. */
 function bigEvent(i) {
@@ -50,23 +50,7 @@ test('disk full or read-only store: 503 with a JSON error and a status that says
   const rx = await startReceiver();
   const rt = await startRuntime({ settings: { notifierStore: { dir: mountDir } } });
   try {
-    await rt.deploy([
-      { id: 'tab', type: 'tab', label: 'store' },
-      { id: 'ev', type: 'notifier-event', z: 'tab', path: '/store', events: [], auth: 'none', wires: [['wh']] },
-      {
-        id: 'wh',
-        type: 'notifier-webhook',
-        z: 'tab',
-        name: 'store hook',
-        url: rx.url(),
-        headers: 'Content-Type: text/plain',
-        content: '$PackageId',
-        rate: '0',
-        wires: [[]],
-      },
-      { id: 'st', type: 'status', z: 'tab', scope: ['ev', 'wh'], wires: [['dbg']] },
-      { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
-    ]);
+    await rt.deploy(storeStatusFlows(rx.url()));
     const statuses = rt.inbox('dbg');
     const url = `${rt.nodeUrl}/store`;
     assert.equal((await postJson(url, numberedEvent(1))).status, 202);

@@ -23,6 +23,55 @@ function numberedEvent(i, prefix = 'ev') {
   return { id: `${prefix}-${i}`, type: base.type, vars: { ...base.vars, PackageId: `pkg-${i}` } };
 }
 
+/**
+ * The flow of the SIGKILL burst tests: POST /burst → notifier-webhook (the event's package name as the body, to
+ * `url`) → notifier-history (10,000 records).
+ */
+function burstFlows(url) {
+  return [
+    { id: 'tab', type: 'tab', label: 'burst' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'burst hook',
+      url,
+      headers: 'Content-Type: text/plain',
+      content: '$PackageId',
+      timeout: '5',
+      retries: '10',
+      rate: '0',
+      wires: [['hist']],
+    },
+    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 10000, wires: [[]] },
+  ];
+}
+
+/**
+ * The flow of the store-failure tests: POST /store → notifier-webhook (to `url`), and a status node sending the
+ * statuses of both to debug node `dbg` (read them with `rt.inbox('dbg')`).
+ */
+function storeStatusFlows(url) {
+  return [
+    { id: 'tab', type: 'tab', label: 'store' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/store', events: [], auth: 'none', wires: [['wh']] },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'store hook',
+      url,
+      headers: 'Content-Type: text/plain',
+      content: '$PackageId',
+      rate: '0',
+      wires: [[]],
+    },
+    { id: 'st', type: 'status', z: 'tab', scope: ['ev', 'wh'], wires: [['dbg']] },
+    { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
+  ];
+}
+
 /** POSTs JSON; resolves { status, json } or { error } when the connection failed (a killed runtime). */
 async function postJson(url, body, headers = {}) {
   try {
@@ -126,4 +175,16 @@ async function remount(dir, mode) {
   }
 }
 
-module.exports = { eventually, deployTo, numberedEvent, postJson, historyOf, freePort, byDeliveryId, mountTmpfs, remount };
+module.exports = {
+  burstFlows,
+  storeStatusFlows,
+  eventually,
+  deployTo,
+  numberedEvent,
+  postJson,
+  historyOf,
+  freePort,
+  byDeliveryId,
+  mountTmpfs,
+  remount,
+};

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const { tmpDir } = require('../helpers/nr');
 const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, deployTo, numberedEvent, postJson, historyOf } = require('../helpers/durable');
+const { burstFlows, eventually, deployTo, numberedEvent, postJson, historyOf } = require('../helpers/durable');
 
 const EVENTS = 5000;
 const SENDERS = 32;
@@ -20,24 +20,7 @@ test('SIGKILL mid-burst: every 202 is delivered after the restart, repeats carry
   const userDir = tmpDir('pn-burst-');
   let child = await startChild(userDir);
   try {
-    await deployTo(child.adminUrl, [
-      { id: 'tab', type: 'tab', label: 'burst' },
-      { id: 'ev', type: 'notifier-event', z: 'tab', path: '/burst', events: [], auth: 'none', wires: [['wh']] },
-      {
-        id: 'wh',
-        type: 'notifier-webhook',
-        z: 'tab',
-        name: 'burst hook',
-        url: rx.url(),
-        headers: 'Content-Type: text/plain',
-        content: '$PackageId',
-        timeout: '5',
-        retries: '10',
-        rate: '0',
-        wires: [['hist']],
-      },
-      { id: 'hist', type: 'notifier-history', z: 'tab', limit: 10000, wires: [[]] },
-    ]);
+    await deployTo(child.adminUrl, burstFlows(rx.url()));
     const url = `${child.nodeUrl}/burst`;
     const accepted = new Set();
     let next = 0;

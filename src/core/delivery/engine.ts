@@ -105,8 +105,24 @@ export type EngineEvent =
   | { type: 'rate-wait'; key: string; delayMs: number }
   | { type: 'settled'; key: string; outcome: DeliveryOutcome };
 
+/**
+ * Limits per destination shared with other processes (a shared store's `RateGate`): with it, a lane with a rate
+ * takes each slot from the gate (one spacing for every process), and a `Retry-After` pauses the destination for all.
+ */
+export interface SharedGate {
+  /** 0: the attempt may start now; else ms to wait before asking again (a failure to ask counts as a wait) */
+  acquire(key: string, intervalMs: number): Promise<number>;
+  pause(key: string, untilMs: number): void;
+  /** when the destination is paused until (ms since the epoch, as far as this process knows; 0 = not paused) */
+  pausedUntil(key: string): number;
+}
+
+/** How long a lane waits before asking a gate that failed to answer again. */
+const GATE_RETRY_MS = 500;
+
 export interface EngineOptions extends Partial<LaneOptions> {
   clock?: Clock;
+  gate?: SharedGate;
   policy?: Partial<RetryPolicy>;
   /** called synchronously on every state change (status display, tests) */
   onEvent?: (event: EngineEvent) => void;
@@ -186,6 +202,8 @@ interface Lane {
   nextSlotAt: number;
   pausedUntil: number;
   timer?: TimerHandle;
+  /** a slot is being asked of the shared gate */
+  gating?: boolean;
 }
 
 function isPlainError(e: unknown): e is { code?: unknown; message?: unknown; name?: unknown } {
@@ -213,6 +231,7 @@ export class DeliveryEngine {
   readonly lane: LaneOptions;
   private readonly lanes = new Map<string, Lane>();
   private readonly onEvent?: (event: EngineEvent) => void;
+  private readonly gate?: SharedGate;
   private closing = false;
   private closedPromise?: Promise<void>;
   private readonly idleWaiters = new Set<() => void>();
@@ -228,6 +247,7 @@ export class DeliveryEngine {
     if (!Number.isInteger(queueSize) || queueSize < 1) throw new RangeError(`queueSize must be an integer of 1 or more, got ${queueSize}`);
     this.lane = { ratePerSecond: rate, concurrency, queueSize };
     if (options.onEvent) this.onEvent = options.onEvent;
+    if (options.gate) this.gate = options.gate;
   }
 
   /** true once close() was called: new jobs fail at once with `shutdown` */
@@ -379,19 +399,16 @@ export class DeliveryEngine {
   }
 
   private pump(lane: Lane): void {
-    if (this.closing) return;
+    if (this.closing || lane.gating) return;
     while (lane.queue.length > 0 && lane.inFlight.size < this.lane.concurrency) {
       const now = this.clock.now();
-      const notBefore = Math.max(lane.nextSlotAt, lane.pausedUntil);
+      const notBefore = Math.max(lane.nextSlotAt, lane.pausedUntil, this.gate ? this.gate.pausedUntil(lane.key) : 0);
       if (now < notBefore) {
-        if (lane.timer === undefined) {
-          const delayMs = notBefore - now;
-          lane.timer = this.clock.setTimeout(() => {
-            delete lane.timer;
-            this.pump(lane);
-          }, delayMs);
-          this.emit({ type: 'rate-wait', key: lane.key, delayMs });
-        }
+        this.waitForSlot(lane, notBefore - now);
+        return;
+      }
+      if (this.gate && this.lane.ratePerSecond > 0) {
+        this.takeSharedSlot(lane, this.gate);
         return;
       }
       const job = lane.queue.shift()!;
@@ -399,6 +416,37 @@ export class DeliveryEngine {
       // the slot is measured from the same instant the attempt records as its start
       this.runAttempt(job, now);
     }
+  }
+
+  private waitForSlot(lane: Lane, delayMs: number): void {
+    if (lane.timer !== undefined) return;
+    lane.timer = this.clock.setTimeout(() => {
+      delete lane.timer;
+      this.pump(lane);
+    }, delayMs);
+    this.emit({ type: 'rate-wait', key: lane.key, delayMs });
+  }
+
+  /** Asks the shared gate for the destination's next slot, then starts the lane's next job (or waits and asks again). */
+  private takeSharedSlot(lane: Lane, gate: SharedGate): void {
+    lane.gating = true;
+    const intervalMs = 1000 / this.lane.ratePerSecond;
+    gate
+      .acquire(lane.key, intervalMs)
+      .catch(() => GATE_RETRY_MS)
+      .then((waitMs) => {
+        lane.gating = false;
+        if (this.closing) return;
+        if (waitMs > 0) return this.waitForSlot(lane, waitMs);
+        const job = lane.queue.shift();
+        if (job) {
+          const now = this.clock.now();
+          lane.nextSlotAt = now + intervalMs;
+          this.runAttempt(job, now);
+        }
+        this.pump(lane);
+      })
+      .catch(() => undefined);
   }
 
   private runAttempt(job: Job, now?: number): void {
@@ -491,6 +539,7 @@ export class DeliveryEngine {
       delayMs = Math.min(Math.max(0, result.retryAfterMs), job.policy.maxRetryAfterMs);
       // the destination asked everyone to wait, not just this message
       job.lane.pausedUntil = Math.max(job.lane.pausedUntil, now + delayMs);
+      this.gate?.pause(job.lane.key, now + delayMs);
     } else {
       delayMs = backoffDelay(job.attempts, job.policy, this.clock.random());
     }

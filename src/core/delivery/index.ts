@@ -28,6 +28,7 @@ export type {
   EngineStats,
   LaneOptions,
   RetryState,
+  SharedGate,
 } from './engine';
 export {
   HttpTransport,

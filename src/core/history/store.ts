@@ -1,14 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { DispatchRecord } from '../dispatch';
-import type { NotifierEvent } from '../events';
 import { appendDurably, readLines, rewriteAtomically, syncDir } from './journal';
 
 const NEWLINE = Buffer.from('\n');
 import { ensurePrivateDir } from '../store/writer';
-import { redactRecord } from './redact';
+import { pageOf, prepareEntry, sortByLastRun, summarize } from './entry';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage, StoreStats } from './types';
-import { eventToKeep, validateDispatch } from './validate';
 
 /** The journal's file name inside the store directory. */
 export const JOURNAL_FILE = 'journal.jsonl';
@@ -16,7 +13,7 @@ export const DEFAULT_LIMIT = 50;
 /** Largest `limit` accepted (records per notifier). */
 export const MAX_LIMIT = 10000;
 const DEFAULT_COMPACT_AFTER = 1000;
-const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
 /** Appends flushed together with one fsync, at most. */
 const MAX_BATCH = 4096;
 
@@ -54,7 +51,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function validLimit(limit: unknown): number | undefined {
+export function validLimit(limit: unknown): number | undefined {
   return typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT ? limit : undefined;
 }
 
@@ -398,29 +395,13 @@ export class HistoryStore {
    */
   async keep(dispatch: unknown, event?: unknown, options: KeepOptions = {}): Promise<HistoryEntry> {
     this.assertOpen();
-    const record: DispatchRecord = redactRecord(validateDispatch(dispatch, this.now));
+    const entry = prepareEntry(dispatch, event, { now: this.now, maxEventBytes: this.maxEventBytes, warn: (m) => this.warn(m) });
+    const record = entry;
     // a record reported twice (by the output node while it stops, or again after a restart) is kept once
     const existing = this.notifiers.get(record.notifierId);
     if (existing?.ids.has(record.id)) {
       const kept = existing.records.find((r) => r.id === record.id);
       if (kept) return kept;
-    }
-    const entry: HistoryEntry = { ...record, keptAt: this.now().toISOString() };
-    const ev = eventToKeep(event);
-    if (ev) {
-      let json: string | undefined;
-      try {
-        json = JSON.stringify(ev);
-      } catch (err) {
-        this.warn(
-          `notifier-history: the event of record ${record.id} cannot be stored as JSON (${(err as Error).message}) and was not kept (it cannot be redelivered)`,
-        );
-      }
-      if (json !== undefined && Buffer.byteLength(json) <= this.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
-      else if (json !== undefined)
-        this.warn(
-          `notifier-history: the event of record ${record.id} is larger than ${this.maxEventBytes} bytes and was not kept (it cannot be redelivered)`,
-        );
     }
     const line: Extract<JournalLine, { t: 'r' }> = { t: 'r', n: record.notifierId, r: entry };
     const limit = validLimit(options.limit);
@@ -493,35 +474,12 @@ export class HistoryStore {
   }
 
   private summary(st: NotifierState): NotifierSummary {
-    let delivered = 0;
-    for (const r of st.records) if (r.outcome === 'delivered') delivered++;
-    const last = st.records[st.records.length - 1];
-    const s: NotifierSummary = {
-      notifierId: st.id,
-      notifier: st.name,
-      channel: st.channel,
-      limit: st.limit,
-      kept: st.records.length,
-      delivered,
-      failed: st.records.length - delivered,
-      total: st.total,
-    };
-    if (st.keptBy !== undefined) s.keptBy = st.keptBy;
-    if (last) {
-      s.lastRun = last.startedAt;
-      s.lastOutcome = last.outcome;
-      s.lastRecordId = last.id;
-      if (typeof last.response?.status === 'number') s.lastStatus = last.response.status;
-      if (last.error?.message) s.lastError = last.error.message;
-    }
-    return s;
+    return summarize(st);
   }
 
   /** Every notifier with records, the most recently run first. */
   listNotifiers(): NotifierSummary[] {
-    return [...this.notifiers.values()]
-      .map((st) => this.summary(st))
-      .sort((a, b) => (b.lastRun ?? '').localeCompare(a.lastRun ?? '') || a.notifier.localeCompare(b.notifier));
+    return sortByLastRun([...this.notifiers.values()].map((st) => this.summary(st)));
   }
 
   getNotifier(notifierId: string): NotifierSummary | undefined {
@@ -532,12 +490,7 @@ export class HistoryStore {
   /** A page of a notifier's records, newest first; undefined for an unknown notifier. */
   getRecords(notifierId: string, page: { offset?: number; limit?: number } = {}): RecordPage | undefined {
     const st = this.notifiers.get(notifierId);
-    if (!st) return undefined;
-    const offset = Math.max(0, Math.floor(page.offset ?? 0));
-    const limit = Math.max(0, Math.floor(page.limit ?? st.records.length));
-    const newestFirst: HistoryEntry[] = [];
-    for (let i = st.records.length - 1 - offset; i >= 0 && newestFirst.length < limit; i--) newestFirst.push(st.records[i]!);
-    return { notifierId: st.id, notifier: st.name, channel: st.channel, total: st.records.length, offset, limit, records: newestFirst };
+    return st ? pageOf(st, st.records, page) : undefined;
   }
 
   getRecord(notifierId: string, recordId: string): HistoryEntry | undefined {

@@ -13,7 +13,12 @@ export type {
   OutboxOptions,
   SeenIds,
   StoreLimits,
+  MaybePromise,
+  RateGate,
+  HistoryBackend,
 } from './types';
+export { RedisStore, acquireRedisStore, releaseRedisStore, redactRedisUrl, DEFAULT_LEASE_MS } from './redis-store';
+export type { RedisStoreOptions } from './redis-store';
 export { FileStore, acquireFileStore, releaseFileStore } from './file-store';
 export type { FileStoreOptions } from './file-store';
 export { FileOutbox, DEFAULT_WINDOW_ITEMS, DEFAULT_WINDOW_BYTES } from './file-outbox';

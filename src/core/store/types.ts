@@ -1,10 +1,15 @@
 /**
  * The store behind durable delivery: one interface for the outbox of every output node, the event ids already
- * accepted (de-duplication), the open groups of every digest node and, through `history`, the dispatch history. `file` (journals under the Node-RED user
- * directory) is the implementation today; the interface names no file, so that a shared one (Redis) can follow.
+ * accepted (de-duplication), the open groups of every digest node and, through `history`, the dispatch history.
+ * `file` (journals under the Node-RED user directory) is the default; `redis` (./redis-store.ts) is shared by several
+ * Node-RED instances. Reads that the file store answers from memory answer a `MaybePromise` (the Redis store asks the
+ * server): callers always `await` them.
  */
 import type { AttemptLogEntry, DispatchRecord } from '../dispatch';
 import type { HistoryEntry, KeepOptions, NotifierSummary, RecordPage } from '../history/types';
+
+/** A value, or a promise of it: what the file store knows at once, the Redis store has to ask for. */
+export type MaybePromise<T> = T | Promise<T>;
 
 /** Every failure of a store to keep what it was given: the caller must not report the work as stored. */
 export class StoreUnavailableError extends Error {
@@ -71,10 +76,19 @@ export interface Outbox {
   /** the owner given when the outbox was last opened with one */
   readonly owner: Record<string, string>;
   add(entries: NewOutboxEntry[]): Promise<void>;
-  /** Up to `max` entries not taken yet, oldest first (each is given out once per open outbox). */
-  take(max: number): OutboxEntry[];
+  /**
+   * Up to `max` entries not taken yet, oldest first (each is given out once per open outbox). A shared store gives
+   * out only entries that are due and not claimed by another instance, and claims them (a lease, renewed while the
+   * outbox holds them: until `ack`, or `close`, which gives them back).
+   */
+  take(max: number): MaybePromise<OutboxEntry[]>;
   /** Registers the callback told when new entries can be taken. */
   onAvailable(callback: () => void): void;
+  /**
+   * A shared outbox: registers the callback told the result of a redelivery settled by any instance (the one that
+   * asked for it waits for it, whichever instance delivered it).
+   */
+  onResult?(callback: (id: string, record: DispatchRecord) => void): void;
   retryAt(id: string, attempts: number, attemptLog: AttemptLogEntry[], dueAt: number): Promise<void>;
   settle(id: string, record: DispatchRecord): Promise<void>;
   ack(id: string): Promise<void>;
@@ -90,7 +104,7 @@ export interface Outbox {
 /** Event ids already accepted, kept for a window so that a repeat is not emitted twice. */
 export interface SeenIds {
   /** true when `id` was accepted within the window */
-  has(id: string): boolean;
+  has(id: string): MaybePromise<boolean>;
   /** Records `id` as accepted (durable once resolved). */
   add(id: string): Promise<void>;
   readonly size: number;
@@ -110,13 +124,28 @@ export interface HistoryBackend {
   keep(dispatch: unknown, event?: unknown, options?: KeepOptions): Promise<HistoryEntry>;
   setLimit(keptBy: string, limit: number): Promise<number>;
   clear(notifierId: string): Promise<number>;
-  listNotifiers(): NotifierSummary[];
-  getNotifier(notifierId: string): NotifierSummary | undefined;
-  getRecords(notifierId: string, page?: { offset?: number; limit?: number }): RecordPage | undefined;
-  getRecord(notifierId: string, recordId: string): HistoryEntry | undefined;
-  findNotifiers(nameOrId: string): string[];
-  notifiersKeptBy(keptBy: string): NotifierSummary[];
+  listNotifiers(): MaybePromise<NotifierSummary[]>;
+  getNotifier(notifierId: string): MaybePromise<NotifierSummary | undefined>;
+  getRecords(notifierId: string, page?: { offset?: number; limit?: number }): MaybePromise<RecordPage | undefined>;
+  getRecord(notifierId: string, recordId: string): MaybePromise<HistoryEntry | undefined>;
+  findNotifiers(nameOrId: string): MaybePromise<string[]>;
+  notifiersKeptBy(keptBy: string): MaybePromise<NotifierSummary[]>;
+  /** Sets the warning callback (damaged lines skipped, events too large to keep). */
+  setWarn?(warn: (message: string) => void): void;
+  /**
+   * A shared history tells every instance about a change (`broadcast`, and `onUpdate` in each instance, including
+   * the one that broadcast it): the runtime relays it to its editors. Absent: the change is only local.
+   */
+  broadcast?(update: Record<string, unknown>): void;
+  onUpdate?(listener: (update: Record<string, unknown>) => void): () => void;
 }
+
+/**
+ * The attempts per destination shared by every instance of a shared store: the rate limit (`ratePerSecond` of a
+ * lane becomes one spacing for all) and the pauses a server asked for (`Retry-After`). The delivery engine's gate.
+ */
+export type { SharedGate as RateGate } from '../delivery/engine';
+import type { SharedGate as RateGate } from '../delivery/engine';
 
 export interface NotifierStore {
   readonly type: string;
@@ -139,6 +168,8 @@ export interface NotifierStore {
   groupsIds(): Promise<string[]>;
   /** A readable, writable check of the store (answers why not, or undefined when it is healthy). */
   problem(): string | undefined;
+  /** Present on a store shared by several instances: the per-destination limits they share. */
+  rateGate?(): RateGate;
   close(): Promise<void>;
 }
 

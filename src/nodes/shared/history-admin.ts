@@ -2,12 +2,10 @@
 // editor sidebar uses (GET/POST/DELETE under `notifier-history`), and the live updates sent over RED.comms.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  HistoryInputError,
-  acquireHistoryStore,
-  releaseHistoryStore,
-} from '../../core/history';
-import type { HistoryEntry, HistoryStore, NotifierSummary } from '../../core/history';
+import { HistoryInputError, HistoryStore, acquireHistoryStore, releaseHistoryStore } from '../../core/history';
+import type { HistoryEntry, NotifierSummary } from '../../core/history';
+import type { HistoryBackend, NotifierStore } from '../../core/store';
+import { acquireNotifierStore, releaseNotifierStore } from './store';
 import type { DispatchRecord } from '../../core/dispatch';
 import type { NotifierEvent } from '../../core/events';
 
@@ -70,21 +68,57 @@ function runtimeWarn(RED: RED): (message: string) => void {
   };
 }
 
-/** The shared store of this runtime's history directory; give it back with `releaseStore`. */
-export function acquireStore(RED: RED): HistoryStore {
+function usesRedis(RED: RED): boolean {
+  const s: unknown = RED.settings?.notifierStore;
+  return typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'redis';
+}
+
+/** The notifier store that holds a shared history (Redis), to give back with it. */
+const heldBy = new WeakMap<HistoryBackend, NotifierStore[]>();
+/** Shared histories whose changes this process relays to its editors. */
+const relayed = new WeakSet<HistoryBackend>();
+
+/**
+ * The runtime's history; give it back with `releaseStore`. With `notifierStore.type: "redis"` it is the history in
+ * Redis, shared by every instance (changes made anywhere reach this runtime's editors); else the journal under
+ * the history directory.
+ */
+export function acquireStore(RED: RED): HistoryBackend {
+  if (usesRedis(RED)) {
+    const store = acquireNotifierStore(RED);
+    const history = store.history();
+    heldBy.set(history, [...(heldBy.get(history) ?? []), store]);
+    history.setWarn?.(runtimeWarn(RED));
+    if (history.onUpdate && !relayed.has(history)) {
+      relayed.add(history);
+      history.onUpdate((update) => {
+        try {
+          RED.comms?.publish?.(UPDATE_TOPIC, update, false);
+        } catch {
+          // an editor that misses an update still refreshes on its next fetch
+        }
+      });
+    }
+    return history;
+  }
   const store = acquireHistoryStore(historyDir(RED), { warn: runtimeWarn(RED) });
   store.setWarn(runtimeWarn(RED));
   return store;
 }
 
-export function releaseStore(store: HistoryStore): Promise<void> {
-  return releaseHistoryStore(store);
+export function releaseStore(history: HistoryBackend): Promise<void> {
+  const held = heldBy.get(history);
+  const store = held?.pop();
+  if (store) return releaseNotifierStore(store);
+  return history instanceof HistoryStore ? releaseHistoryStore(history) : Promise.resolve();
 }
 
-/** Tells open editors that the history changed (they refresh what they show). */
-export function publishUpdate(RED: RED, update: HistoryUpdate): void {
+/** Tells open editors that the history changed (they refresh what they show): of every instance, for a shared history. */
+export function publishUpdate(RED: RED, history: HistoryBackend, update: HistoryUpdate): void {
+  const message = { ...update, at: new Date().toISOString() };
+  if (history.broadcast) return history.broadcast(message);
   try {
-    RED.comms?.publish?.(UPDATE_TOPIC, { ...update, at: new Date().toISOString() }, false);
+    RED.comms?.publish?.(UPDATE_TOPIC, message, false);
   } catch {
     // an editor that misses an update still refreshes on its next fetch
   }
@@ -116,7 +150,7 @@ export async function keepUnwiredRecord(RED: RED, record: unknown, event: unknow
   try {
     for (const id of ids) {
       const entry = await store.keep(record, event, { limit: historyNodes.get(id)!, keptBy: id });
-      publishUpdate(RED, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
+      publishUpdate(RED, store, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
     }
     return ids.length;
   } finally {
@@ -129,7 +163,7 @@ export async function keepOrphanRecord(RED: RED, record: unknown, event: unknown
   const store = acquireStore(RED);
   try {
     const entry = await store.keep(record, event);
-    publishUpdate(RED, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
+    publishUpdate(RED, store, { action: 'kept', notifierId: entry.notifierId, notifier: entry.notifier, recordId: entry.id, outcome: entry.outcome });
   } finally {
     await releaseStore(store);
   }
@@ -189,9 +223,14 @@ export function registerAdminRoutes(RED: RED): void {
 
   /** Runs `fn` with the store held (and released after), answering 500 with a JSON error if it throws. */
   const withStore =
-    (fn: (store: HistoryStore, req: Request, res: Response) => void | Promise<void>) =>
+    (fn: (store: HistoryBackend, req: Request, res: Response) => void | Promise<void>) =>
     (req: Request, res: Response): void => {
-      const store = acquireStore(RED);
+      let store: HistoryBackend;
+      try {
+        store = acquireStore(RED);
+      } catch (err) {
+        return sendError(res, 500, 'history_unavailable', 'The notifier history failed', (err as Error).message);
+      }
       store
         .whenReady()
         .then(() => fn(store, req, res))
@@ -209,20 +248,20 @@ export function registerAdminRoutes(RED: RED): void {
   app.get(
     '/notifier-history',
     needs(READ_PERMISSION),
-    withStore((store, _req, res) => {
-      res.json({ notifiers: store.listNotifiers().map(describe) });
+    withStore(async (store, _req, res) => {
+      res.json({ notifiers: (await store.listNotifiers()).map(describe) });
     }),
   );
 
   app.get(
     '/notifier-history/:notifierId',
     needs(READ_PERMISSION),
-    withStore((store, req, res) => {
+    withStore(async (store, req, res) => {
       const notifierId = param(req, 'notifierId');
       const page = paging(req.query as Record<string, unknown>);
       if (typeof page === 'string') return sendError(res, 400, 'invalid_paging', 'Invalid paging parameters', page);
-      const result = store.getRecords(notifierId, page);
-      const summary = store.getNotifier(notifierId);
+      const result = await store.getRecords(notifierId, page);
+      const summary = await store.getNotifier(notifierId);
       if (!result || !summary) {
         return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
       }
@@ -236,10 +275,10 @@ export function registerAdminRoutes(RED: RED): void {
     withStore(async (store, req, res) => {
       const notifierId = param(req, 'notifierId');
       const recordId = param(req, 'recordId');
-      if (!store.getNotifier(notifierId)) {
+      if (!(await store.getNotifier(notifierId))) {
         return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
       }
-      const entry = store.getRecord(notifierId, recordId);
+      const entry = await store.getRecord(notifierId, recordId);
       if (!entry) {
         return sendError(res, 404, 'record_not_found', 'Record not found', `Notifier ${JSON.stringify(notifierId)} has no record ${JSON.stringify(recordId)} (it may have been cleared or replaced by newer records)`);
       }
@@ -268,8 +307,8 @@ export function registerAdminRoutes(RED: RED): void {
       } catch (err) {
         if (!(err instanceof HistoryInputError)) throw err;
       }
-      const record = kept ?? store.getRecord(notifierId, (result as { id?: string })?.id ?? '');
-      publishUpdate(RED, {
+      const record = kept ?? (await store.getRecord(notifierId, (result as { id?: string })?.id ?? ''));
+      publishUpdate(RED, store, {
         action: 'kept',
         notifierId,
         notifier: record?.notifier,
@@ -286,12 +325,12 @@ export function registerAdminRoutes(RED: RED): void {
     needs(WRITE_PERMISSION),
     withStore(async (store, req, res) => {
       const notifierId = param(req, 'notifierId');
-      const summary = store.getNotifier(notifierId);
+      const summary = await store.getNotifier(notifierId);
       if (!summary) {
         return sendError(res, 404, 'notifier_not_found', 'Notifier not found', `The history has no records for notifier ${JSON.stringify(notifierId)}`);
       }
       const removed = await store.clear(notifierId);
-      publishUpdate(RED, { action: 'cleared', notifierId, notifier: summary.notifier });
+      publishUpdate(RED, store, { action: 'cleared', notifierId, notifier: summary.notifier });
       res.json({ cleared: notifierId, removed });
     }),
   );

@@ -62,7 +62,7 @@ import type { ChannelDriver, Clock, EngineEvent, EngineOptions, RetryPolicy } fr
 import type { LastResult, NodeStatus } from '../../core/delivery/status';
 import { Redactor } from '../../core/redact';
 import { StoreFullError } from '../../core/store';
-import type { FileStore, Outbox, OutboxEntry } from '../../core/store';
+import type { NotifierStore, Outbox, OutboxEntry } from '../../core/store';
 import { registerPreviewRoute } from './preview-route';
 import { keepOrphanRecord, keepUnwiredRecord } from './history-admin';
 import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './store';
@@ -272,7 +272,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     let outbox: Outbox | undefined;
     const currentStatus = (): NodeStatus => {
       if (configError) return { fill: 'red', shape: 'ring', text: 'config error' };
-      if (storeProblem) return { fill: 'red', shape: 'ring', text: 'store unavailable' };
+      if (storeProblem ?? outbox?.problem) return { fill: 'red', shape: 'ring', text: 'store unavailable' };
       const stats = dispatcher ? dispatcher.engine.stats() : { queued: 0, inFlight: 0, retrying: 0 };
       // dispatches stored and not in the engine (on disk, or waiting for the result to reach the flow) count as queued
       const stored = outbox ? outbox.stats().pending : 0;
@@ -322,6 +322,16 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       }
     };
 
+    let store: NotifierStore | undefined;
+    /** The runtime's store (undefined while its settings cannot be used: the outbox's opening reports why). */
+    function sharedStore(): NotifierStore | undefined {
+      try {
+        store ??= acquireNotifierStore(RED);
+      } catch {
+        // reported when the outbox is opened
+      }
+      return store;
+    }
     try {
       const built = def.build(config, credentials, { clock, id: nodeId, notifier });
       for (const s of built.secrets ?? []) redactor.add(s);
@@ -334,6 +344,9 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       engineOpts.policy = policy;
       // every dispatch taken from the outbox may wait in one destination's lane
       engineOpts.queueSize = Math.max(engineOpts.queueSize ?? 0, capacity);
+      // a shared store (Redis) shares each destination's rate and Retry-After pauses with the other instances
+      const gate = sharedStore()?.rateGate?.();
+      if (gate) engineOpts.gate = gate;
       lookahead = Math.max(16, 4 * (engineOpts.concurrency ?? 1));
       const engine = new DeliveryEngine(engineOpts);
       dispatcher = new Dispatcher({ engine, driver: built.driver, notifier, notifierId: nodeId, redactor });
@@ -345,7 +358,6 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
     renderStatus();
 
     // ---- the store -----------------------------------------------------------------------------------
-    let store: FileStore | undefined;
     let opened: Promise<Outbox>;
     /** Opens the outbox; after a failure (a full or read-only disk at deploy), the next message tries again. */
     const open = (): Promise<Outbox> => {
@@ -363,6 +375,13 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           renderStatus();
           if (closing) return;
           box.onAvailable(() => pump());
+          // a redelivery asked here may be made by another instance (a shared store): its result comes back here
+          box.onResult?.((id, record) => {
+            const w = waiters.get(id);
+            if (!w) return;
+            waiters.delete(id);
+            w.resolve(record);
+          });
           pump();
         },
         (err: Error) => {
@@ -436,6 +455,7 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         }
       }
       let record = entry.record;
+      let fresh = false;
       if (!record) {
         if (!dispatcher || configError) {
           record = failed(event, { code: 'config', message: `the node is misconfigured: ${configError?.message ?? 'not ready'}`, permanent: true }, {
@@ -455,10 +475,12 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
           // stopped before it finished: it stays in the outbox, for this node's next start
           if (closing && record.error?.code === 'shutdown') return;
         }
-        await box.settle(entry.id, record).catch(() => undefined);
+        fresh = true;
       }
+      // from here the dispatch is no longer ahead of the engine (storing its result may take a round trip to Redis)
       handing++;
       try {
+        if (fresh) await box.settle(entry.id, record).catch(() => undefined);
         await sendResult(resultMessage(event, record, entry.msg), record);
         await box.ack(entry.id).catch(() => undefined);
       } finally {
@@ -466,10 +488,33 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
       }
     };
 
+    /** a take from a shared store is under way; `pumpAgain`: more became available meanwhile */
+    let taking = false;
+    let pumpAgain = false;
     let pumping = false;
+    const start = (box: Outbox, entries: OutboxEntry[]) => {
+      for (const entry of entries) {
+        if (active.has(entry.id)) continue;
+        const p = work(box, entry)
+          .catch((err: Error) => node.error(`${def.type} "${notifier}": ${err.message}`))
+          .finally(() => {
+            active.delete(entry.id);
+            refreshStatus();
+            pump();
+          });
+        active.set(entry.id, p);
+      }
+    };
+
     function pump(): void {
       const box = outbox;
       if (!box || closing || pumping) return;
+      if (taking) {
+        pumpAgain = true;
+        return;
+      }
+      // a store that was away and is back (Redis): the status says so without waiting for the next message
+      if (storeProblem !== undefined && box.problem === undefined) storeProblem = undefined;
       pumping = true;
       try {
         take(box);
@@ -485,18 +530,29 @@ export function registerOutputNode<C extends OutputNodeConfig>(RED: RED, def: Ou
         const ahead = active.size - handing - (stats ? stats.inFlight + stats.retrying : 0);
         const room = Math.min(capacity - active.size, lookahead - ahead);
         if (room <= 0) break;
-        const entries = box.take(room);
-        if (entries.length === 0) break;
-        for (const entry of entries) {
-          const p = work(box, entry)
-            .catch((err: Error) => node.error(`${def.type} "${notifier}": ${err.message}`))
-            .finally(() => {
-              active.delete(entry.id);
-              refreshStatus();
-              pump();
-            });
-          active.set(entry.id, p);
+        const got = box.take(room);
+        if (Array.isArray(got)) {
+          if (got.length === 0) break;
+          start(box, got);
+          continue;
         }
+        // a shared store answers later: one take at a time
+        taking = true;
+        pumpAgain = false;
+        got.then(
+          (entries) => {
+            taking = false;
+            if (closing) return;
+            start(box, entries);
+            if (entries.length > 0 || pumpAgain) pump();
+            else refreshStatus();
+          },
+          () => {
+            taking = false;
+            refreshStatus(); // the outbox's problem shows; the next notice (a poll, Redis back) tries again
+          },
+        );
+        return;
       }
     }
 

@@ -2,8 +2,8 @@
 // the event node (seen ids) and the output nodes (outboxes).
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { acquireFileStore, releaseFileStore } from '../../core/store';
-import type { FileStore, FileStoreOptions } from '../../core/store';
+import { FileStore, RedisStore, acquireFileStore, acquireRedisStore, releaseFileStore, releaseRedisStore } from '../../core/store';
+import type { FileStoreOptions, NotifierStore, RedisStoreOptions } from '../../core/store';
 
 import type { NodeRED as RED } from './node-red';
 
@@ -58,24 +58,44 @@ export function storeDir(RED: RED): string {
   return fallbackDir;
 }
 
-/** The runtime's store; give it back with `releaseStore`. Throws for a store type this version does not have. */
-export function acquireNotifierStore(RED: RED): FileStore {
+/**
+ * The runtime's store (`notifierStore.type`: `file`, the default, or `redis`); give it back with
+ * `releaseNotifierStore`. Throws a clear error for settings it cannot use (never with the Redis password).
+ */
+export function acquireNotifierStore(RED: RED): NotifierStore {
   const s = settingsObject(RED, 'notifierStore');
   const type: unknown = s.type ?? 'file';
-  if (type !== 'file') throw new Error(`notifierStore.type "${String(type)}" is not available in this version (use "file")`);
+  if (type !== 'file' && type !== 'redis') throw new Error(`settings.js notifierStore.type must be "file" or "redis", got ${JSON.stringify(type)}`);
   const intake = intakeSettings(RED);
-  const options: FileStoreOptions = {};
+  const limits: { maxItems?: number; maxBytes?: number; dedupWindowMs?: number; dedupMax?: number } = {};
   const maxItems = positive(s.maxItems);
-  if (maxItems !== undefined) options.maxItems = Math.floor(maxItems);
+  if (maxItems !== undefined) limits.maxItems = Math.floor(maxItems);
   const maxBytes = positive(s.maxBytes);
-  if (maxBytes !== undefined) options.maxBytes = Math.floor(maxBytes);
-  if (intake.dedupWindowMs !== undefined) options.dedupWindowMs = intake.dedupWindowMs;
-  if (intake.dedupMax !== undefined) options.dedupMax = intake.dedupMax;
-  return acquireFileStore(storeDir(RED), options);
+  if (maxBytes !== undefined) limits.maxBytes = Math.floor(maxBytes);
+  if (intake.dedupWindowMs !== undefined) limits.dedupWindowMs = intake.dedupWindowMs;
+  if (intake.dedupMax !== undefined) limits.dedupMax = intake.dedupMax;
+  if (type === 'file') return acquireFileStore(storeDir(RED), limits satisfies FileStoreOptions);
+  if (typeof s.url !== 'string' || !s.url.trim()) {
+    throw new Error('settings.js notifierStore.url is missing: type "redis" needs a redis:// or rediss:// URL (e.g. url: process.env.NOTIFIER_REDIS_URL)');
+  }
+  if (s.prefix !== undefined && (typeof s.prefix !== 'string' || !/^[A-Za-z0-9._:{}-]{1,64}$/.test(s.prefix))) {
+    throw new Error(`settings.js notifierStore.prefix must be 1 to 64 letters, digits or . _ : - { }, got ${JSON.stringify(s.prefix)}`);
+  }
+  if (s.tls !== undefined && typeof s.tls !== 'boolean' && (typeof s.tls !== 'object' || s.tls === null)) {
+    throw new Error('settings.js notifierStore.tls must be true, false or an object of TLS options (ca, cert, key, servername…)');
+  }
+  const options: RedisStoreOptions = { url: s.url, ...limits, localDir: storeDir(RED), log: (level, message) => RED.log?.[level]?.(message) };
+  if (typeof s.prefix === 'string') options.prefix = s.prefix;
+  if (s.tls !== undefined) options.tls = s.tls as boolean | Record<string, unknown>;
+  const lease = positive(s.leaseMs);
+  if (lease !== undefined) options.leaseMs = lease;
+  return acquireRedisStore(options);
 }
 
-export function releaseNotifierStore(store: FileStore): Promise<void> {
-  return releaseFileStore(store);
+export function releaseNotifierStore(store: NotifierStore): Promise<void> {
+  if (store instanceof RedisStore) return releaseRedisStore(store);
+  if (store instanceof FileStore) return releaseFileStore(store);
+  return store.close();
 }
 
 const sweeps = new WeakMap<object, Set<string>>();
@@ -85,7 +105,7 @@ const sweeps = new WeakMap<object, Set<string>>();
  * there are none: a stopped or empty runtime judges nothing orphaned). Registered once per `what` per runtime; a
  * failure is logged as "could not check <what>".
  */
-export function afterFlowsStarted(RED: RED, what: string, sweep: (store: FileStore, known: Set<string>) => Promise<void>): void {
+export function afterFlowsStarted(RED: RED, what: string, sweep: (store: NotifierStore, known: Set<string>) => Promise<void>): void {
   const events = RED.events;
   if (!events || typeof events.on !== 'function') return;
   let done = sweeps.get(events);
@@ -97,7 +117,7 @@ export function afterFlowsStarted(RED: RED, what: string, sweep: (store: FileSto
       const known = new Set<string>();
       RED.nodes.eachNode?.((n: { id: string }) => known.add(n.id));
       if (known.size === 0) return;
-      let store: FileStore | undefined;
+      let store: NotifierStore | undefined;
       try {
         store = acquireNotifierStore(RED);
         await sweep(store, known);
