@@ -2,8 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { appendDurably, readLines, rewriteAtomically, syncDir } from './journal';
 
-const NEWLINE = Buffer.from('\n');
-import { ensurePrivateDir } from '../store/writer';
+import { drainQueue, ensurePrivateDir, joinAsBytes } from '../store/writer';
+import type { QueuedTask } from '../store/writer';
 import { pageOf, prepareEntry, sortByLastRun, summarize } from './entry';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage, StoreStats } from './types';
 
@@ -43,9 +43,8 @@ interface NotifierState {
   ids: Set<string>;
 }
 
-type Op =
-  | { kind: 'append'; lines: string[]; apply: () => void; resolve: () => void; reject: (err: Error) => void }
-  | { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (err: Error) => void };
+type Append = { kind: 'append'; lines: string[]; apply: () => void; resolve: () => void; reject: (err: Error) => void };
+type Op = Append | QueuedTask;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -292,33 +291,10 @@ export class HistoryStore {
       for (const op of this.queue.splice(0)) op.reject(err as Error);
       return;
     }
-    while (this.queue.length > 0) {
-      const first = this.queue[0]!;
-      if (first.kind === 'task') {
-        this.queue.shift();
-        try {
-          await first.run();
-          first.resolve();
-        } catch (err) {
-          first.reject(err as Error);
-        }
-        continue;
-      }
-      // One splice per batch: shift() per op is O(queue length) on a long queue (a burst of records), so
-      // taking ops one by one made a burst quadratic (100,000 queued records: ~11 s in shift alone).
-      let n = 0;
-      while (n < MAX_BATCH && n < this.queue.length && this.queue[n]!.kind === 'append') n++;
-      const batch = this.queue.splice(0, n) as Array<Extract<Op, { kind: 'append' }>>;
-      let count = 0;
-      // lines encoded one by one and joined as bytes (one string of a large batch would go straight to V8's old space)
-      const parts: Buffer[] = this.prefixNewline ? [NEWLINE] : [];
-      for (const op of batch) {
-        for (const l of op.lines) {
-          parts.push(Buffer.from(l, 'utf8'), NEWLINE);
-          count++;
-        }
-      }
-      const text = Buffer.concat(parts);
+    await drainQueue(this.queue, MAX_BATCH, async (batch: Append[]) => {
+      const lines = batch.flatMap((op) => op.lines.map((l) => l + '\n'));
+      const count = lines.length;
+      const text = joinAsBytes(lines, this.prefixNewline ? '\n' : undefined);
       try {
         await this.write(text);
         this.prefixNewline = false;
@@ -327,7 +303,7 @@ export class HistoryStore {
         this.prefixNewline = true;
         const e = new HistoryStoreError(`notifier-history: could not write to ${this.file}: ${(err as Error).message}`, { cause: err });
         for (const op of batch) op.reject(e);
-        continue;
+        return;
       }
       this.linesSinceCompaction += count;
       this.journalLines += count;
@@ -343,7 +319,7 @@ export class HistoryStore {
           this.warn(`notifier-history: compaction of ${this.file} failed: ${(err as Error).message}`);
         }
       }
-    }
+    });
   }
 
   private async write(text: Buffer): Promise<void> {

@@ -12,9 +12,44 @@ import * as path from 'node:path';
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
-type Op =
-  | { kind: 'append'; file: string; text: string; sync: boolean; resolve: () => void; reject: (err: Error) => void }
-  | { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (err: Error) => void };
+/** Work run alone, in its place in a writer's queue (a rewrite, a release). */
+export type QueuedTask = { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (err: Error) => void };
+type Append = { kind: 'append'; file: string; text: string; sync: boolean; resolve: () => void; reject: (err: Error) => void };
+type Op = Append | QueuedTask;
+
+/**
+ * Runs a single writer's queue in order: each task alone, and the appends between two tasks in batches of at most
+ * `maxBatch` (one `splice` per batch: taking ops one by one with `shift()` made a long queue quadratic).
+ */
+export async function drainQueue<A extends { kind: 'append' }>(
+  queue: Array<A | QueuedTask>,
+  maxBatch: number,
+  writeBatch: (batch: A[]) => Promise<void>,
+): Promise<void> {
+  while (queue.length > 0) {
+    const first = queue[0]!;
+    if (first.kind === 'task') {
+      queue.shift();
+      try {
+        await first.run();
+        first.resolve();
+      } catch (err) {
+        first.reject(err as Error);
+      }
+      continue;
+    }
+    let n = 0;
+    while (n < maxBatch && n < queue.length && queue[n]!.kind === 'append') n++;
+    await writeBatch(queue.splice(0, n) as A[]);
+  }
+}
+
+/** Bytes of texts encoded one by one and joined (one string of a large batch would go straight to V8's old space). */
+export function joinAsBytes(texts: Iterable<string>, first?: string): Buffer {
+  const parts: Buffer[] = first ? [Buffer.from(first)] : [];
+  for (const t of texts) parts.push(Buffer.from(t, 'utf8'));
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
 
 /** Appends flushed together at most. */
 const MAX_BATCH = 8192;
@@ -125,23 +160,9 @@ export class AppendWriter {
     for (const file of [...this.handles.keys()]) await this.release(file);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const first = this.queue[0]!;
-      if (first.kind === 'task') {
-        this.queue.shift();
-        try {
-          await first.run();
-          first.resolve();
-        } catch (err) {
-          first.reject(err as Error);
-        }
-        continue;
-      }
-      let n = 0;
-      while (n < MAX_BATCH && n < this.queue.length && this.queue[n]!.kind === 'append') n++;
-      const batch = this.queue.splice(0, n) as Array<Extract<Op, { kind: 'append' }>>;
-      const byFile = new Map<string, Array<Extract<Op, { kind: 'append' }>>>();
+  private drain(): Promise<void> {
+    return drainQueue(this.queue, MAX_BATCH, async (batch: Append[]) => {
+      const byFile = new Map<string, Append[]>();
       for (const op of batch) {
         let list = byFile.get(op.file);
         if (!list) byFile.set(op.file, (list = []));
@@ -149,15 +170,11 @@ export class AppendWriter {
       }
       await Promise.all(
         [...byFile].map(async ([file, ops]) => {
-          // each record encoded on its own (small buffers, outside V8's heap) and joined as bytes: joining the texts
-          // first made one string of the whole batch, which V8 puts straight into its old generation when large
-          const parts: Buffer[] = this.fresh.has(file) ? [Buffer.from('\n')] : [];
-          let sync = false;
-          for (const op of ops) {
-            parts.push(Buffer.from(op.text, 'utf8'));
-            sync ||= op.sync;
-          }
-          const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          const text = joinAsBytes(
+            ops.map((op) => op.text),
+            this.fresh.has(file) ? '\n' : undefined,
+          );
+          const sync = ops.some((op) => op.sync);
           try {
             await this.write(file, text, sync);
             this.fresh.delete(file);
@@ -170,7 +187,7 @@ export class AppendWriter {
           for (const op of ops) op.resolve();
         }),
       );
-    }
+    });
   }
 
   private async handle(file: string): Promise<fs.FileHandle> {
