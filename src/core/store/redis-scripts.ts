@@ -32,7 +32,8 @@ return {1, items + n, bytes + size, redis.call('ZCARD', KEYS[1])}`;
 
 /** KEYS q e c s; ARGV max leaseMs token → {pending, {id, entry, state}...} */
 export const TAKE = `${NOW}
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+-- ADD orders a batch by fractions of a ms after its arrival: all of the current ms is takeable
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now + 1), 'LIMIT', 0, tonumber(ARGV[1]))
 local out = {}
 for _, id in ipairs(ids) do
   local e = redis.call('HGET', KEYS[2], id)
