@@ -7,11 +7,12 @@
 // node hands on everything it held at once, and keeps in the store (with a warning) what could not be handed on.
 import { ConfigError, systemClock } from '../core/delivery';
 import type { Clock } from '../core/delivery';
-import { DigestEngine, parseDigestConfig } from '../core/digest';
+import { DigestRunner, parseDigestConfig } from '../core/digest';
 import type { DigestConfig, FlushOutput } from '../core/digest';
 import type { NotifierEvent } from '../core/events';
 import { OtterScriptError } from '../core/otterscript';
-import type { DigestGroups, NotifierStore } from '../core/store';
+import { NotOwnerError } from '../core/store';
+import type { NotifierStore } from '../core/store';
 import { carriedProperties, deliverySettings, eventFromMessage } from './shared/output-node';
 import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
@@ -45,8 +46,11 @@ function reportOrphanGroups(RED: RED): void {
     for (const id of await store.groupsIds()) {
       if (known.has(id)) continue;
       const groups = await store.openGroups(id);
-      const held = (await groups.load()).reduce((n, g) => n + g.events.length, 0);
-      await (held === 0 ? groups.destroy() : groups.close());
+      // a shared store: events other instances forwarded to it count too
+      const forwarded = groups.shared ? (await groups.shared.inbox(1000)).length : 0;
+      const held = (await groups.load()).reduce((n, g) => n + g.events.length, forwarded);
+      // another instance that still runs the node keeps its groups (the store refuses to remove them)
+      await (held === 0 ? groups.destroy().catch((err: Error) => (err instanceof NotOwnerError ? undefined : Promise.reject(err))) : groups.close());
       if (held > 0) RED.log?.warn?.(`${TYPE}: node ${id} is no longer in the flows; the ${held} event(s) it held stay in the store (digest/${id})`);
     }
   });
@@ -78,7 +82,7 @@ export = function register(RED: RED): void {
     }
 
     // ---- status: groups open and events held ---------------------------------------------------------------
-    let engine: DigestEngine | undefined;
+    let engine: DigestRunner | undefined;
     let statusTimer: NodeJS.Timeout | undefined;
     let lastStatus = 0;
     let shown = '';
@@ -89,8 +93,10 @@ export = function register(RED: RED): void {
       let status: NodeStatus;
       if (problem) status = { fill: 'red', shape: 'ring', text: 'store unavailable' };
       else {
-        const { groups, held } = engine ? engine.stats() : { groups: 0, held: 0 };
-        status = held === 0 ? { fill: 'grey', shape: 'ring', text: 'idle' } : { fill: 'blue', shape: 'dot', text: `${groups} group${groups === 1 ? '' : 's'}, ${held} held` };
+        const { groups, held, standby } = engine ? engine.stats() : { groups: 0, held: 0, standby: false };
+        if (standby) status = { fill: 'grey', shape: 'dot', text: `standby: another instance digests (${engine!.forwarded} forwarded)` };
+        else if (held === 0) status = { fill: 'grey', shape: 'ring', text: 'idle' };
+        else status = { fill: 'blue', shape: 'dot', text: `${groups} group${groups === 1 ? '' : 's'}, ${held} held` };
       }
       const key = JSON.stringify(status);
       if (key === shown) return;
@@ -132,32 +138,39 @@ export = function register(RED: RED): void {
       );
     };
 
-    // ---- the store -------------------------------------------------------------------------------------------
+    // ---- the store ----------------------------------------------------------------------------------------------
     let store: NotifierStore | undefined;
-    let groups: DigestGroups | undefined;
-    let started: Promise<DigestEngine> | undefined;
-    const start = (): Promise<DigestEngine> => {
+    let started: Promise<DigestRunner> | undefined;
+    const start = (): Promise<DigestRunner> => {
       const config = cfg!;
       const p = (async () => {
         store ??= acquireNotifierStore(RED);
-        groups = await store.openGroups(nodeId, { owner: { type: TYPE, notifier: name } });
-        const e = new DigestEngine(
+        const groups = await store.openGroups(nodeId, { owner: { type: TYPE, notifier: name } });
+        const r = new DigestRunner(
           config,
           groups,
           {
             deliver,
+            pass: (event, msg) => deliver('', { kind: 'single', events: [{ event, ...(msg ? { msg } : {}) }] }),
+            owner: (loaded) => {
+              if (loaded.events > 0) node.log(`${TYPE} "${name}": resumed ${loaded.groups} group(s) holding ${loaded.events} event(s)`);
+              if (loaded.skipped > 0) node.warn(`${TYPE} "${name}": ${loaded.skipped} stored event(s) could not be read back and were skipped`);
+            },
             problem: (message) => node.warn(`${TYPE} "${name}": ${message}`),
             changed: refreshStatus,
           },
           clock,
         );
-        const loaded = await e.start();
-        if (loaded.events > 0) node.log(`${TYPE} "${name}": resumed ${loaded.groups} group(s) holding ${loaded.events} event(s)`);
-        if (loaded.skipped > 0) node.warn(`${TYPE} "${name}": ${loaded.skipped} stored event(s) could not be read back and were skipped`);
-        engine = e;
+        try {
+          await r.start();
+        } catch (err) {
+          await groups.close().catch(() => undefined);
+          throw err;
+        }
+        engine = r;
         problem = undefined;
         refreshStatus();
-        return e;
+        return r;
       })();
       p.catch((err: Error) => {
         problem = err.message;
@@ -217,20 +230,11 @@ export = function register(RED: RED): void {
         done();
       };
       (async () => {
-        const e = await started?.catch(() => undefined);
-        if (e && removed) {
-          closing = true;
-          await e.flushAll();
-        }
+        const r = await started?.catch(() => undefined);
         closing = true;
-        if (e) await e.close();
-        if (!groups) return;
-        const left = e ? e.stats().held : 0;
-        if (removed && left === 0) await groups.destroy();
-        else {
-          await groups.close();
-          if (removed) node.warn(`${TYPE} "${name}" was removed holding ${left} event(s) it could not hand on: they stay in the store (digest/${nodeId})`);
-        }
+        if (!r) return;
+        const { left } = await r.close(removed);
+        if (removed && left > 0) node.warn(`${TYPE} "${name}" was removed holding ${left} event(s) it could not hand on: they stay in the store (digest/${nodeId})`);
       })()
         .catch((err: Error) => node.warn(`${TYPE} "${name}": ${err.message}`))
         .finally(() => {

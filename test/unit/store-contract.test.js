@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { FileStore, RedisStore, StoreFullError, StoreUnavailableError } = require('../../dist/core/store');
+const { FileStore, NotOwnerError, RedisStore, StoreFullError, StoreUnavailableError } = require('../../dist/core/store');
 const { HistoryStore } = require('../../dist/core/history');
 const { tmpDir } = require('../helpers/nr');
 const { startRedis } = require('../helpers/redis');
@@ -16,6 +16,13 @@ const ev = (i) => ({ id: `e${i}`, type: 'package.added', vars: { PackageId: `p${
 const entry = (i) => ({ id: `d${i}`, event: ev(i), createdAt: 1000 + i });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let prefixes = 0;
+async function waitFor(check, what, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+    await sleep(20);
+  }
+}
 
 let redis;
 test.before(async () => {
@@ -327,32 +334,127 @@ test('a bad Redis URL is a clear error that does not show the password', () => {
   );
 });
 
-test('redis: digest groups are kept in the directory of the instance, across a reopen; without one they cannot be opened', async () => {
-  const localDir = path.join(tmpDir('pn-contract-groups-'), 'store');
-  let store = new RedisStore({ url: redis.url, prefix: `t${++prefixes}`, localDir });
-  await store.whenReady();
-  let groups = await store.openGroups('dg1', { owner: { notifier: 'digest' } });
-  assert.deepEqual(await groups.load(), []);
-  await groups.hold('feed/package.added', [{ seq: 1, at: 1000, event: ev(1) }], { dueAt: 5000 });
-  await groups.hold('feed/package.added', [{ seq: 2, at: 1001, event: ev(2) }], { dueAt: 5000 });
-  await groups.release('feed/package.added', 1, { dueAt: 6000 });
-  await groups.close();
-  await store.close();
-  store = new RedisStore({ url: redis.url, prefix: store.prefix, localDir });
-  await store.whenReady();
-  assert.deepEqual(await store.groupsIds(), ['dg1']);
-  groups = await store.openGroups('dg1');
-  const [g] = await groups.load();
-  assert.equal(g.key, 'feed/package.added');
-  assert.equal(g.timing.dueAt, 6000);
+for (const [kind, make] of Object.entries(kinds)) {
+  test(`${kind}: digest groups keep held events by seq and their timing across a reopen; released ones are gone; destroy removes them`, async () => {
+    const store = make();
+    await store.whenReady();
+    let groups = await store.openGroups('dg1', { owner: { notifier: 'digest' } });
+    if (groups.shared) assert.equal(await groups.shared.claim(), 'acquired', 'the first instance to ask owns the groups');
+    assert.deepEqual(await groups.load(), []);
+    await groups.hold('feed/package.added', [{ seq: 1, at: 1000, event: ev(1), msg: { topic: 't1' } }], { dueAt: 5000 });
+    await groups.hold('feed/package.added', [{ seq: 2, at: 1001, event: ev(2) }], { dueAt: 5000 });
+    await groups.hold('other <b>&"key"', [{ seq: 3, at: 1002, event: ev(3) }], { dueAt: 7000, lastDigestAt: 100 });
+    await groups.release('feed/package.added', 1, { dueAt: 6000 });
+    await groups.close();
+    if (groups.shared) await groups.shared.resign();
+    groups = await store.openGroups('dg1');
+    if (groups.shared) assert.equal(await groups.shared.claim(), 'acquired');
+    const loaded = (await groups.load()).sort((a, b) => a.key.localeCompare(b.key));
+    assert.deepEqual(
+      loaded.map((g) => [g.key, g.timing, g.events.map((e) => [e.seq, e.event.id, e.msg?.topic])]),
+      [
+        ['feed/package.added', { dueAt: 6000 }, [[2, 'e2', undefined]]],
+        ['other <b>&"key"', { dueAt: 7000, lastDigestAt: 100 }, [[3, 'e3', undefined]]],
+      ],
+    );
+    await groups.release('other <b>&"key"', 3, undefined);
+    assert.deepEqual(
+      (await groups.load()).map((g) => g.key),
+      ['feed/package.added'],
+      'a released group without a timing is closed',
+    );
+    assert.deepEqual(await store.groupsIds(), ['dg1']);
+    await groups.destroy();
+    assert.deepEqual(await store.groupsIds(), []);
+    groups = await store.openGroups('dg1');
+    assert.deepEqual(await groups.load(), []);
+    await groups.close();
+    await store.close();
+  });
+}
+
+test("redis: one instance owns a node's digest groups; the others forward into its inbox; writes of a non-owner are refused", async () => {
+  const a = kinds.redis({ leaseMs: 1000 });
+  const b = sibling(a, { leaseMs: 1000 });
+  await Promise.all([a.whenReady(), b.whenReady()]);
+  const ga = await a.openGroups('dg');
+  const gb = await b.openGroups('dg');
+  const changes = [];
+  ga.shared.onChange((what) => changes.push(what));
+  assert.deepEqual(await Promise.all([ga.shared.claim(), gb.shared.claim()]), ['acquired', 'other']);
+  assert.equal(await ga.shared.claim(), 'owner', 'renewed');
+  await assert.rejects(gb.hold('k', [{ seq: 1, at: 1, event: ev(1) }], { dueAt: 1 }), (err) => err instanceof NotOwnerError);
+  await assert.rejects(gb.release('k', 1, undefined), (err) => err instanceof NotOwnerError);
+  await assert.rejects((await b.openGroups('dg')).destroy(), (err) => err instanceof NotOwnerError, 'never removes the groups another instance runs');
+
+  await gb.shared.forward(ev(7), { topic: 'seven' });
+  await gb.shared.forward(ev(8));
+  const inbox = await ga.shared.inbox(10);
   assert.deepEqual(
-    g.events.map((e) => e.seq),
-    [2],
+    inbox.map((f) => [f.event.id, f.msg?.topic]),
+    [
+      ['e7', 'seven'],
+      ['e8', undefined],
+    ],
   );
-  await groups.close();
+  await waitFor(() => changes.filter((c) => c === 'forwarded').length === 2, 'the owner is told of each forwarded event');
+  // holding a forwarded event takes it out of the inbox in the same write
+  await ga.hold('k', [{ seq: 1, at: 1, event: inbox[0].event }], { dueAt: 1 }, inbox[0].id);
+  await ga.shared.ack(inbox[1].id);
+  assert.deepEqual(await ga.shared.inbox(10), []);
+  assert.deepEqual(await gb.load(), await ga.load(), 'any instance reads the groups');
+  for (const g of [ga, gb]) await g.close();
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('redis: an owner that stops renewing is taken over after the lease, and its later writes are refused; one that resigns is taken over at once', async () => {
+  const a = kinds.redis({ leaseMs: 1000 });
+  const b = sibling(a, { leaseMs: 1000 });
+  await Promise.all([a.whenReady(), b.whenReady()]);
+  const ga = await a.openGroups('dg');
+  const gb = await b.openGroups('dg');
+  assert.equal(await ga.shared.claim(), 'acquired');
+  await ga.hold('k', [{ seq: 1, at: 1, event: ev(1) }], { dueAt: 1 });
+  // the lease lapses with nobody taking it: the owner's next write takes it again (nothing changed meanwhile)
+  await sleep(1100);
+  await ga.hold('k', [{ seq: 2, at: 2, event: ev(2) }], { dueAt: 2 });
+  assert.equal(await ga.shared.claim(), 'owner', 'still the owner, state unchanged');
+  assert.equal(await gb.shared.claim(), 'other');
+  // a stalls: b takes over once the lease lapsed
+  await sleep(1100);
+  assert.equal(await gb.shared.claim(), 'acquired');
+  await assert.rejects(ga.hold('k', [{ seq: 3, at: 3, event: ev(3) }], { dueAt: 3 }), (err) => err instanceof NotOwnerError, 'fenced');
+  await assert.rejects(ga.release('k', 2, undefined), (err) => err instanceof NotOwnerError);
+  assert.equal(await ga.shared.claim(), 'other');
+  assert.deepEqual(
+    (await gb.load())[0].events.map((e) => e.seq),
+    [1, 2],
+    'the new owner loads what the old one held, and nothing it tried after',
+  );
+  const told = new Promise((resolve) => ga.shared.onChange((what) => what === 'resigned' && resolve()));
+  await gb.shared.resign();
+  await told;
+  assert.equal(await ga.shared.claim(), 'acquired', 'taken at once after a resignation');
+  for (const g of [ga, gb]) await g.close();
+  await Promise.all([a.close(), b.close()]);
+});
+
+test("redis: removing a node's digest groups keeps forwarded events until they are taken in, and then leaves no key", async () => {
+  const store = kinds.redis();
+  await store.whenReady();
+  const g = await store.openGroups('dg', { owner: { notifier: 'n' } });
+  assert.equal(await g.shared.claim(), 'acquired');
+  await g.hold('k', [{ seq: 1, at: 1, event: ev(1) }], { dueAt: 1 });
+  await g.shared.forward(ev(2));
+  await g.destroy();
+  assert.deepEqual(await store.groupsIds(), ['dg'], 'listed while its inbox holds an event');
+  const again = await store.openGroups('dg');
+  assert.equal(await again.shared.claim(), 'acquired');
+  const [f] = await again.shared.inbox(10);
+  assert.equal(f.event.id, 'e2');
+  await again.shared.ack(f.id);
+  await again.destroy();
+  assert.deepEqual(await store.groupsIds(), []);
+  assert.deepEqual(await store.client.keys(`${store.prefix}:dg*`), [], 'no key left');
   await store.close();
-  const bare = new RedisStore({ url: redis.url, prefix: `t${++prefixes}` });
-  await assert.rejects(bare.openGroups('dg1'), (err) => err instanceof StoreUnavailableError && /local directory/.test(err.message));
-  assert.deepEqual(await bare.groupsIds(), []);
-  await bare.close();
 });

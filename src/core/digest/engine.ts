@@ -76,7 +76,7 @@ export interface DigestStats {
 }
 
 /** An event read back from the store, checked again (its source and way of arrival kept). */
-function eventOf(raw: unknown): NotifierEvent | undefined {
+export function eventOf(raw: unknown): NotifierEvent | undefined {
   const { source, via } = (raw ?? {}) as { source?: unknown; via?: unknown };
   const known = isVia(source) || (SOURCE_SYSTEMS as readonly unknown[]).includes(source);
   try {
@@ -171,9 +171,10 @@ export class DigestEngine {
 
   /**
    * Takes one event. `pass`: it goes on now, unchanged (the caller sends it); `held`: it is in the store, in its
-   * group. Rejects (StoreUnavailableError) when the store could not keep it: nothing was held.
+   * group. Rejects (StoreUnavailableError; NotOwnerError when another instance took the groups) when the store could
+   * not keep it: nothing was held. `consumes`: the forwarded event it is (it leaves the inbox when it is held).
    */
-  async accept(event: NotifierEvent, msg?: Record<string, unknown>): Promise<'held' | 'pass'> {
+  async accept(event: NotifierEvent, msg?: Record<string, unknown>, consumes?: string): Promise<'held' | 'pass'> {
     if (this.closed) throw new Error('the digest node is stopping');
     // a digest passes through (no digest of digests)
     if (event.type === 'digest') return 'pass';
@@ -204,7 +205,7 @@ export class DigestEngine {
       }
     }
     const held: Held = { seq: ++this.seq, event, ...(msg ? { msg } : {}) };
-    const written = this.store.hold(key, [{ seq: held.seq, at: now, event, ...(msg ? { msg } : {}) } satisfies HeldEvent], { ...t });
+    const written = this.store.hold(key, [{ seq: held.seq, at: now, event, ...(msg ? { msg } : {}) } satisfies HeldEvent], { ...t }, consumes);
     g.holds.add(written);
     try {
       await written;

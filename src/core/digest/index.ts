@@ -13,3 +13,5 @@ export { DigestEngine, RETRY_DELAY_MS } from './engine';
 export type { DigestSink, DigestStats, FlushOutput } from './engine';
 export { buildDigestEvent, countEvent, digestItem, emptySummary, eventUrl } from './event';
 export type { DigestSummary } from './event';
+export { DigestRunner, INBOX_POLL_MS } from './runner';
+export type { RunnerSink, RunnerStats } from './runner';

@@ -1,7 +1,9 @@
-export { StoreUnavailableError, StoreFullError, DEFAULT_STORE_LIMITS } from './types';
+export { StoreUnavailableError, StoreFullError, NotOwnerError, DEFAULT_STORE_LIMITS } from './types';
 export type {
   NotifierStore,
   DigestGroups,
+  SharedGroups,
+  ForwardedEvent,
   GroupTiming,
   HeldEvent,
   StoredGroup,

@@ -216,3 +216,104 @@ if #ids > 0 then
   end
 end
 return {redis.call('HGETALL', KEYS[1]), recs}`;
+
+/**
+ * Digest groups of notifier-digest node N: `P:dg:N:g` (hash: group key → its timing, JSON), `P:dg:N:z:<sha1 of the
+ * group key>` (sorted set: held events by seq, JSON `{s, at, ev, m?}`), `P:dg:N:l` (the lease: the token of the
+ * instance that owns the groups, expiring), `P:dg:N:gen` (the token of the last instance that took the lease), `P:dg:N:in` (stream: events forwarded
+ * by the other instances, `d` = JSON `{ev, m?}`), `P:dg:N:o` (who the node was); `P:dgs` (set of node ids).
+ * Writes are fenced: only the owner writes, and an owner whose lease lapsed takes it again only when nobody took it
+ * meanwhile (`gen` is still its token).
+ */
+const OWNS = `
+local function owns(l, gen, token, leaseMs)
+  local o = redis.call('GET', l)
+  if o == token then return true end
+  if (not o) and redis.call('GET', gen) == token then
+    redis.call('SET', l, token, 'PX', leaseMs)
+    return true
+  end
+  return false
+end`;
+
+/**
+ * KEYS l gen; ARGV token leaseMs → 'owner' (renewed; also when it lapsed and nobody took it), 'acquired' (new owner),
+ * or 'other'
+ */
+export const DG_CLAIM = `
+local o = redis.call('GET', KEYS[1])
+if o == ARGV[1] or ((not o) and redis.call('GET', KEYS[2]) == ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 'owner'
+end
+if o then return 'other' end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1])
+return 'acquired'`;
+
+/** KEYS l gen; ARGV token channel message → 1 when this instance owned the groups (the others are told) */
+export const DG_RESIGN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`;
+
+/** KEYS g l gen in dgs; ARGV token leaseMs nodeId base key timing consumes n (seq json)*n → 1, or 0 (not the owner) */
+export const DG_HOLD = `${OWNS}
+if not owns(KEYS[2], KEYS[3], ARGV[1], ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
+local n = tonumber(ARGV[8])
+if n > 0 then
+  local z = ARGV[4] .. ':z:' .. redis.sha1hex(ARGV[5])
+  for i = 1, n do redis.call('ZADD', z, tonumber(ARGV[7 + 2 * i]), ARGV[8 + 2 * i]) end
+end
+if ARGV[7] ~= '' then redis.call('XDEL', KEYS[4], ARGV[7]) end
+redis.call('SADD', KEYS[5], ARGV[3])
+return 1`;
+
+/** KEYS g l gen; ARGV token leaseMs base key upTo timing|'' → 1, or 0 (not the owner) */
+export const DG_RELEASE = `${OWNS}
+if not owns(KEYS[2], KEYS[3], ARGV[1], ARGV[2]) then return 0 end
+local z = ARGV[3] .. ':z:' .. redis.sha1hex(ARGV[4])
+if tonumber(ARGV[5]) > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', tonumber(ARGV[5])) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], ARGV[4], ARGV[6])
+elseif redis.call('ZCARD', z) == 0 then redis.call('HDEL', KEYS[1], ARGV[4]) end
+return 1`;
+
+/** KEYS g; ARGV base → {key, timing, {json...}}... : every group with its held events by seq */
+export const DG_LOAD = `
+local out = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  table.insert(out, all[i])
+  table.insert(out, all[i + 1])
+  table.insert(out, redis.call('ZRANGE', ARGV[1] .. ':z:' .. redis.sha1hex(all[i]), 0, -1))
+end
+return out`;
+
+/**
+ * KEYS g l gen in dgs o; ARGV token base nodeId → events removed, or -1 when another instance owns the groups. The
+ * inbox stays while it holds forwarded events (the node id stays listed with it).
+ */
+export const DG_DESTROY = `
+local o = redis.call('GET', KEYS[2])
+if o and o ~= ARGV[1] then return -1 end
+local n = 0
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local z = ARGV[2] .. ':z:' .. redis.sha1hex(k)
+  n = n + redis.call('ZCARD', z)
+  redis.call('DEL', z)
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[6])
+if redis.call('XLEN', KEYS[4]) == 0 then
+  redis.call('DEL', KEYS[3], KEYS[4])
+  redis.call('SREM', KEYS[5], ARGV[3])
+end
+return n`;
+
+/** KEYS in dgs; ARGV nodeId json channel → the entry's id (the owner is told) */
+export const DG_FORWARD = `
+local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[3], 'f:' .. ARGV[1])
+return id`;

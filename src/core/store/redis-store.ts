@@ -17,13 +17,16 @@ import type { NotifierRecords } from '../history/entry';
 import { DEFAULT_LIMIT, DEFAULT_MAX_EVENT_BYTES, validLimit } from '../history/store';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage } from '../history/types';
 import { DEFAULT_DEDUP_MAX, DEFAULT_DEDUP_WINDOW_MS } from './file-seen';
-import { acquireFileStore, releaseFileStore } from './file-store';
-import type { FileStore } from './file-store';
 import * as lua from './redis-scripts';
-import { DEFAULT_STORE_LIMITS, StoreFullError, StoreUnavailableError } from './types';
+import { DEFAULT_STORE_LIMITS, NotOwnerError, StoreFullError, StoreUnavailableError } from './types';
 import type {
   DigestGroups,
+  ForwardedEvent,
+  GroupTiming,
   GroupsOptions,
+  HeldEvent,
+  SharedGroups,
+  StoredGroup,
   HistoryBackend,
   NewOutboxEntry,
   NotifierStore,
@@ -58,11 +61,6 @@ export interface RedisStoreOptions extends Partial<StoreLimits> {
   historyOptions?: HistoryStoreOptions;
   /** connection problems and recoveries (once per outage), never with the password */
   log?: (level: 'warn' | 'info', message: string) => void;
-  /**
-   * This instance's own directory: digest groups are kept there (not shared yet; each instance digests the events it
-   * received, durably across its restarts). Without it, a digest node cannot open its groups.
-   */
-  localDir?: string;
 }
 
 /** The URL with its user and password hidden: what logs, statuses and errors may show. */
@@ -156,7 +154,7 @@ export class RedisStore implements NotifierStore {
   private readonly historyListeners = new Set<(update: Record<string, unknown>) => void>();
   private seen: RedisSeenIds | undefined;
   private hist: RedisHistory | undefined;
-  private local: FileStore | undefined;
+  private readonly groupSets = new Set<RedisGroups>();
 
   constructor(options: RedisStoreOptions) {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//i.test(options.url.trim())) {
@@ -189,7 +187,7 @@ export class RedisStore implements NotifierStore {
     });
     this.sub.on('message', (channel: string, message: string) => this.message(channel, message));
     this.sub
-      .subscribe(this.key('ch:avail'), this.key('ch:hist'), this.key('ch:pause'), this.key('ch:result'))
+      .subscribe(this.key('ch:avail'), this.key('ch:hist'), this.key('ch:pause'), this.key('ch:result'), this.key('ch:dg'))
       .catch((err: Error) => this.failed(err));
   }
 
@@ -231,6 +229,9 @@ export class RedisStore implements NotifierStore {
       const m = parseJson(message) as { n?: unknown; id?: unknown; r?: unknown } | undefined;
       if (m && typeof m.id === 'string' && isObject(m.r))
         for (const b of this.boxes) if (b.id === m.n) b.result(m.id, m.r as unknown as DispatchRecord);
+    } else if (channel === this.key('ch:dg')) {
+      const what = message.startsWith('f:') ? 'forwarded' : message.startsWith('r:') ? 'resigned' : undefined;
+      if (what) for (const g of this.groupSets) if (g.id === message.slice(2)) g.changed(what);
     } else if (channel === this.key('ch:pause')) {
       const p = parseJson(message) as { k?: unknown; u?: unknown } | undefined;
       if (p && typeof p.k === 'string' && typeof p.u === 'number') this.notePause(p.k, p.u);
@@ -346,34 +347,24 @@ export class RedisStore implements NotifierStore {
     };
   }
 
-  /** This instance's own file store (for the digest groups). */
-  private localStore(): FileStore {
+  /** The digest groups of a node, shared by every instance: one owns them at a time (see RedisGroups). */
+  async openGroups(nodeId: string, options: GroupsOptions = {}): Promise<DigestGroups> {
     if (this.closed) throw new StoreUnavailableError('the Redis store is closed');
-    if (!this.options.localDir) throw new StoreUnavailableError('digest groups need a local directory (RedisStoreOptions.localDir)');
-    return (this.local ??= acquireFileStore(this.options.localDir));
-  }
-
-  /**
-   * The digest groups of a node: kept in this instance's own directory, not in Redis (each instance digests the events
-   * it received; see the README, "Several instances").
-   */
-  async openGroups(nodeId: string, options?: GroupsOptions): Promise<DigestGroups> {
-    return this.localStore().openGroups(nodeId, options);
+    const groups = new RedisGroups(this, nodeId, (g) => this.groupSets.delete(g));
+    this.groupSets.add(groups);
+    if (options.owner)
+      await this.call('record the digest node', (c) => c.set(`${groups.base}:o`, JSON.stringify(options.owner))).catch(() => undefined);
+    return groups;
   }
 
   async groupsIds(): Promise<string[]> {
-    if (!this.options.localDir) return [];
-    return this.localStore().groupsIds();
+    return this.call('list the digest nodes', (c) => c.smembers(this.key('dgs')));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.allSettled([...this.boxes].map((b) => b.close()));
-    if (this.local) {
-      const local = this.local;
-      this.local = undefined;
-      await releaseFileStore(local).catch(() => undefined);
-    }
+    await Promise.allSettled([...this.groupSets].map((g) => g.close()));
     this.closed = true;
     this.historyListeners.clear();
     for (const c of [this.client, this.sub]) {
@@ -818,5 +809,177 @@ export async function releaseRedisStore(store: RedisStore): Promise<void> {
     registry.delete(key);
     await store.close();
     return;
+  }
+}
+
+/** The JSON of a group's timing as stored (undefined when unreadable). */
+function timingOf(text: string | undefined): GroupTiming | undefined {
+  const v = text ? parseJson(text) : undefined;
+  if (!isObject(v) || typeof v.dueAt !== 'number') return undefined;
+  const t: GroupTiming = { dueAt: v.dueAt };
+  if (typeof v.lastDigestAt === 'number') t.lastDigestAt = v.lastDigestAt;
+  if (typeof v.windowStart === 'number') t.windowStart = v.windowStart;
+  if (typeof v.passed === 'number') t.passed = v.passed;
+  return t;
+}
+
+/**
+ * The digest groups of one notifier-digest node, shared by every instance (keys: DG_* in ./redis-scripts.ts). One
+ * instance at a time owns them (a lease renewed by `claim`, given up by `resign` and taken over once it lapses):
+ * it runs the timing and hands digests on; the others `forward` what they receive into a stream the owner takes in.
+ * Every write is fenced by the lease: a write from an instance that lost it is refused (NotOwnerError), so two
+ * instances never both run one group.
+ */
+export class RedisGroups implements DigestGroups, SharedGroups {
+  readonly id: string;
+  readonly base: string;
+  readonly shared: SharedGroups = this;
+  /** this open's own token: a reopen (a redeploy) is a new owner */
+  private readonly token = randomUUID();
+  private readonly k: { g: string; l: string; gen: string; in: string; dgs: string; o: string };
+  private failure: string | undefined;
+  private listener: ((what: 'forwarded' | 'resigned') => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: RedisStore,
+    nodeId: string,
+    private readonly onClosed: (groups: RedisGroups) => void,
+  ) {
+    this.id = nodeId;
+    this.base = store.key(`dg:${nodeId}`);
+    this.k = { g: `${this.base}:g`, l: `${this.base}:l`, gen: `${this.base}:gen`, in: `${this.base}:in`, dgs: store.key('dgs'), o: `${this.base}:o` };
+  }
+
+  get leaseMs(): number {
+    return this.store.leaseMs;
+  }
+
+  get problem(): string | undefined {
+    return this.store.problem() ?? this.failure;
+  }
+
+  /** Runs a write, remembering its failure for `problem` while it lasts. */
+  private async write<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('the digest groups are closed');
+    try {
+      const r = await run();
+      this.failure = undefined;
+      return r;
+    } catch (err) {
+      if (!(err instanceof NotOwnerError)) this.failure = (err as Error).message;
+      throw err;
+    }
+  }
+
+  private notOwner(): NotOwnerError {
+    return new NotOwnerError(`another instance now runs the digest groups of node ${this.id}`);
+  }
+
+  async load(): Promise<StoredGroup[]> {
+    const flat = (await this.store.script('DG_LOAD', 'read the digest groups', [this.k.g], [this.base])) as Array<string | string[]>;
+    const groups: StoredGroup[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const key = flat[i] as string;
+      const timing = timingOf(flat[i + 1] as string);
+      if (!timing) continue;
+      const events: HeldEvent[] = [];
+      for (const text of (flat[i + 2] as string[]) ?? []) {
+        const v = parseJson(text);
+        if (!isObject(v) || typeof v.s !== 'number' || !isObject(v.ev)) continue;
+        events.push({ seq: v.s, at: typeof v.at === 'number' ? v.at : 0, event: v.ev, ...(isObject(v.m) ? { msg: v.m } : {}) });
+      }
+      groups.push({ key, timing, events });
+    }
+    return groups;
+  }
+
+  hold(key: string, events: HeldEvent[], timing: GroupTiming, consumes?: string): Promise<void> {
+    const args: Array<string | number> = [this.token, this.leaseMs, this.id, this.base, key, JSON.stringify(timing), consumes ?? '', events.length];
+    for (const h of events) {
+      args.push(h.seq, JSON.stringify({ s: h.seq, at: h.at, ev: h.event, ...(h.msg && Object.keys(h.msg).length > 0 ? { m: h.msg } : {}) }));
+    }
+    return this.write(async () => {
+      const ok = await this.store.script('DG_HOLD', 'hold the events', [this.k.g, this.k.l, this.k.gen, this.k.in, this.k.dgs], args);
+      if (Number(ok) !== 1) throw this.notOwner();
+    });
+  }
+
+  release(key: string, upTo: number, timing: GroupTiming | undefined): Promise<void> {
+    return this.write(async () => {
+      const ok = await this.store.script(
+        'DG_RELEASE',
+        'release the events',
+        [this.k.g, this.k.l, this.k.gen],
+        [this.token, this.leaseMs, this.base, key, upTo, timing ? JSON.stringify(timing) : ''],
+      );
+      if (Number(ok) !== 1) throw this.notOwner();
+    });
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      await this.write(async () => {
+        const n = Number(await this.store.script('DG_DESTROY', 'remove the digest groups', Object.values(this.k), [this.token, this.base, this.id]));
+        if (n < 0) throw this.notOwner();
+      });
+    } finally {
+      await this.close();
+    }
+  }
+
+  // ---- SharedGroups ---------------------------------------------------------------------------------------------
+
+  async claim(): Promise<'owner' | 'acquired' | 'other'> {
+    const r = String(
+      await this.write(() => this.store.script('DG_CLAIM', 'take the digest groups', [this.k.l, this.k.gen], [this.token, this.leaseMs])),
+    );
+    return r === 'owner' || r === 'acquired' ? r : 'other';
+  }
+
+  async resign(): Promise<void> {
+    await this.store.script('DG_RESIGN', 'give the digest groups up', [this.k.l, this.k.gen], [this.token, this.store.key('ch:dg'), `r:${this.id}`]);
+  }
+
+  async forward(event: unknown, msg?: Record<string, unknown>): Promise<void> {
+    const json = JSON.stringify({ ev: event, ...(msg && Object.keys(msg).length > 0 ? { m: msg } : {}) });
+    await this.write(() => this.store.script('DG_FORWARD', 'forward the event', [this.k.in, this.k.dgs], [this.id, json, this.store.key('ch:dg')]));
+  }
+
+  async inbox(max: number): Promise<ForwardedEvent[]> {
+    const entries = await this.store.call('read the forwarded events', (c) => c.xrange(this.k.in, '-', '+', 'COUNT', Math.max(1, max)));
+    return entries.map(([id, fields]) => {
+      const at = fields.indexOf('d');
+      const v = at >= 0 && at % 2 === 0 ? parseJson(fields[at + 1] ?? '') : undefined;
+      return isObject(v) && isObject(v.ev) ? { id, event: v.ev, ...(isObject(v.m) ? { msg: v.m } : {}) } : { id, event: undefined };
+    });
+  }
+
+  async ack(id: string): Promise<void> {
+    await this.store.call('remove a forwarded event', (c) => c.xdel(this.k.in, id));
+  }
+
+  onChange(listener: (what: 'forwarded' | 'resigned') => void): void {
+    this.listener = listener;
+  }
+
+  /** From the store's subscription. */
+  changed(what: 'forwarded' | 'resigned'): void {
+    if (this.closed) return;
+    try {
+      this.listener?.(what);
+    } catch {
+      // a listener cannot break the groups
+    }
+  }
+
+  /** Stops listening; what is held stays in Redis (ownership is given up by `resign`, or lapses). */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.listener = undefined;
+      this.onClosed(this);
+    }
+    return Promise.resolve();
   }
 }

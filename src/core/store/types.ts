@@ -20,6 +20,18 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A write to digest groups that another instance now runs (a shared store: its lease went to another instance).
+ * Nothing was written; the caller hands the event to the instance that owns the groups instead.
+ */
+export class NotOwnerError extends Error {
+  readonly code: string = 'not_owner';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotOwnerError';
+  }
+}
+
 /** The outbox is at its bound (`maxItems` or `maxBytes`): nothing more is accepted until it drains. */
 export class StoreFullError extends StoreUnavailableError {
   override readonly code = 'queue_full';
@@ -224,8 +236,11 @@ export interface DigestGroups {
   readonly problem: string | undefined;
   /** Every group with its held events and timing, as stored (read when the node starts). */
   load(): Promise<StoredGroup[]>;
-  /** Adds `events` to group `key` (created if new) and sets its timing. */
-  hold(key: string, events: HeldEvent[], timing: GroupTiming): Promise<void>;
+  /**
+   * Adds `events` to group `key` (created if new) and sets its timing. `consumes`: the forwarded event (an id from
+   * `shared.inbox`) these events are, which leaves the inbox in the same write.
+   */
+  hold(key: string, events: HeldEvent[], timing: GroupTiming, consumes?: string): Promise<void>;
   /**
    * The events of group `key` with `seq <= upTo` went on (pass `upTo` 0 to release none): they leave the store.
    * `timing` is the group's new timing; undefined closes the group (it must hold nothing newer).
@@ -235,6 +250,43 @@ export interface DigestGroups {
   destroy(): Promise<void>;
   /** Waits for pending writes and closes; what is held stays stored for the node's next start. */
   close(): Promise<void>;
+  /**
+   * Present when several instances share the groups (Redis): one instance at a time owns them (a lease), runs the
+   * timing and hands digests on; the others forward what they receive to it. Without it, this instance owns them.
+   */
+  readonly shared?: SharedGroups;
+}
+
+/** A held event forwarded to the instance that owns the groups, as stored. */
+export interface ForwardedEvent {
+  id: string;
+  /** the normalized event (plain JSON); undefined when the stored entry could not be read */
+  event: unknown;
+  msg?: Record<string, unknown>;
+}
+
+/**
+ * The ownership of a node's groups among the instances sharing a store. Writes to the groups (`hold`, `release`,
+ * `destroy`) are refused with NotOwnerError unless this instance owns them.
+ */
+export interface SharedGroups {
+  /** how long ownership lasts without a renewal */
+  readonly leaseMs: number;
+  /**
+   * Takes or renews ownership: `owner` (renewed), `acquired` (this instance just became the owner: load the groups
+   * afresh, another may have changed them), `other` (another instance owns them).
+   */
+  claim(): Promise<'owner' | 'acquired' | 'other'>;
+  /** Gives ownership up (the others are told at once). */
+  resign(): Promise<void>;
+  /** Stores an event for the owner (durable once resolved). */
+  forward(event: unknown, msg?: Record<string, unknown>): Promise<void>;
+  /** Forwarded events not yet taken in, oldest first. */
+  inbox(max: number): Promise<ForwardedEvent[]>;
+  /** A forwarded event was taken care of (handed on, or unreadable). */
+  ack(id: string): Promise<void>;
+  /** Called when an event was forwarded, or the owner resigned (for any instance). */
+  onChange(listener: (what: 'forwarded' | 'resigned') => void): void;
 }
 
 export interface GroupsOptions {

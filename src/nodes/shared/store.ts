@@ -84,7 +84,7 @@ export function acquireNotifierStore(RED: RED): NotifierStore {
   if (s.tls !== undefined && typeof s.tls !== 'boolean' && (typeof s.tls !== 'object' || s.tls === null)) {
     throw new Error('settings.js notifierStore.tls must be true, false or an object of TLS options (ca, cert, key, servername…)');
   }
-  const options: RedisStoreOptions = { url: s.url, ...limits, localDir: storeDir(RED), log: (level, message) => RED.log?.[level]?.(message) };
+  const options: RedisStoreOptions = { url: s.url, ...limits, log: (level, message) => RED.log?.[level]?.(message) };
   if (typeof s.prefix === 'string') options.prefix = s.prefix;
   if (s.tls !== undefined) options.tls = s.tls as boolean | Record<string, unknown>;
   const lease = positive(s.leaseMs);
