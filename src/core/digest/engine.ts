@@ -90,6 +90,7 @@ export class DigestEngine {
   private readonly groups = new Map<string, Group>();
   private seq = 0;
   private closed = false;
+  private paused = false;
   /** events passed on through the node's life (for the status and tests) */
   readonly counters = { held: 0, digests: 0, singles: 0, passed: 0 };
   private readonly flushes = new Set<Promise<void>>();
@@ -106,8 +107,12 @@ export class DigestEngine {
     return Math.max(this.config.maxEvents, this.config.threshold);
   }
 
-  /** Loads the stored groups and schedules them at their stored due times. Unreadable events are skipped (and counted). */
-  async start(): Promise<{ groups: number; events: number; skipped: number }> {
+  /**
+   * Loads the stored groups and schedules them at their stored due times (`paused`: not before `resume`, so that
+   * events still to be taken in join them first). Unreadable events are skipped (and counted).
+   */
+  async start(options: { paused?: boolean } = {}): Promise<{ groups: number; events: number; skipped: number }> {
+    this.paused = options.paused === true;
     const stored: StoredGroup[] = await this.store.load();
     let events = 0;
     let skipped = 0;
@@ -219,8 +224,15 @@ export class DigestEngine {
     return 'held';
   }
 
+  /** Schedules every group (after `start({ paused: true })`). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const g of this.groups.values()) this.schedule(g);
+  }
+
   private schedule(g: Group): void {
-    if (this.closed || g.flushing || g.settling) return;
+    if (this.closed || this.paused || g.flushing || g.settling) return;
     if (g.timer !== undefined) this.clock.clearTimeout(g.timer);
     g.timer = this.clock.setTimeout(
       () => {

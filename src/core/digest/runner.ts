@@ -80,18 +80,21 @@ export class DigestRunner {
 
   private async becomeOwner(): Promise<void> {
     const e = new DigestEngine(this.config, this.groups, this.sink, this.clock);
-    const loaded = await e.start();
+    // shared: what was forwarded before this instance took over joins the loaded groups before any is due
+    const loaded = await e.start({ paused: this.shared !== undefined });
     if (this.closed) {
       await e.close();
       return;
     }
     this.engine = e;
     this.sink.owner?.(loaded);
-    this.sink.changed?.();
     if (this.shared) {
-      this.schedulePoll();
       this.drainSoon();
+      await this.draining;
+      e.resume();
+      this.schedulePoll();
     }
+    this.sink.changed?.();
   }
 
   private async stepDown(): Promise<void> {
