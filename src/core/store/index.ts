@@ -11,6 +11,7 @@ export type {
   NewOutboxEntry,
   OutboxStats,
   OutboxOptions,
+  SeenClaim,
   SeenIds,
   StoreLimits,
   MaybePromise,
