@@ -10,12 +10,17 @@ import { SOURCE_SETTINGS, eventFromBody, isSourceSetting } from '../core/events/
 import type { SourceSetting } from '../core/events/sources';
 import { DEFAULT_MAX_BYTES, eventSelected, handleIntake } from '../core/intake';
 import type { IntakeAuth, IntakeRequest, IntakeResponse } from '../core/intake';
-import type { NotifierStore, SeenIds } from '../core/store';
+import type { NotifierStore, SeenClaim, SeenIds } from '../core/store';
 import { acquireNotifierStore, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
 
 import type { HttpApp, Node, NodeMessage, NodeRED as RED, Request, Response, RouterLayer, TlsConfigNode } from './shared/node-red';
 type Done = (err?: Error) => void;
+
+/** A request waiting for another instance's claim of the same delivery asks again this often (ms). */
+const CLAIM_POLL_MS = 50;
+/** Added to the intake's ack timeout: how long a claim outlives its instance, and how long another waits for it (ms). */
+const CLAIM_GRACE_MS = 2000;
 
 /** A notifier-event node: the "send test event" button emits through it. */
 interface EventNode extends Node<{ secret?: string }> {
@@ -403,6 +408,66 @@ export = function register(RED: RED): void {
       }
     });
 
+    // ---- the claim of a delivery in a shared store (Redis): two instances receiving it at once emit it once ----
+    /** how long a claim blocks the delivery id when its instance dies before it settles */
+    const claimTtlMs = ackTimeoutMs + CLAIM_GRACE_MS;
+    /** how long a request waits for another instance's claim to settle */
+    const claimWaitMs = ackTimeoutMs + CLAIM_GRACE_MS;
+    /** pauses of requests waiting for a claim: ended at close */
+    const claimWaits = new Set<() => void>();
+    let closing = false;
+    function claimPause(ms: number): Promise<void> {
+      return new Promise((resolve) => {
+        const end = () => {
+          clearTimeout(timer);
+          claimWaits.delete(end);
+          resolve();
+        };
+        const timer = setTimeout(end, ms);
+        claimWaits.add(end);
+      });
+    }
+    /**
+     * Claims delivery `key`; while another instance holds it, waits (a poll every CLAIM_POLL_MS) until it settles:
+     * 'seen' (it accepted the event), 'claimed' (its claim went away without acceptance: this request handles it),
+     * 'busy' (still pending after the wait), 'closed' (the node is closing). A claim held by a request of this node
+     * is waited for directly.
+     */
+    async function claimDelivery(dedupe: SeenIds, key: string): Promise<SeenClaim | 'closed'> {
+      const deadline = Date.now() + claimWaitMs;
+      for (;;) {
+        const state = await dedupe.claim!(key, claimTtlMs);
+        if (state !== 'busy') return state;
+        const local = inFlight.get(key);
+        if (local) {
+          await local.catch(() => undefined);
+          continue;
+        }
+        if (closing) return 'closed';
+        const left = deadline - Date.now();
+        if (left <= 0) return 'busy';
+        await claimPause(Math.min(CLAIM_POLL_MS, left));
+        if (closing) return 'closed';
+      }
+    }
+    async function unclaimDelivery(dedupe: SeenIds, key: string): Promise<void> {
+      // a claim that cannot be given up lapses after claimTtlMs
+      await dedupe.unclaim?.(key).catch((err: Error) => node.warn(`notifier-event: could not give up the claim of delivery id ${key}: ${err.message}`));
+    }
+    /** 503 (sent with Retry-After): another instance is still handling the same delivery (or this node is closing). */
+    function busyAnswer(state: 'busy' | 'closed'): IntakeResponse {
+      return {
+        status: 503,
+        body:
+          state === 'closed'
+            ? { error: 'endpoint closing', details: 'the node is being stopped or redeployed; send the event again' }
+            : {
+                error: 'delivery in progress',
+                details: `another instance is still handling this delivery id after ${claimWaitMs} ms, so it is neither accepted nor refused yet; send it again later`,
+              },
+      };
+    }
+
     // ---- HTTP intake --------------------------------------------------------------------------------
     /** 503: the store cannot keep the event now (the sender tries again later). */
     function refuse(res: ServerResponse, err: Error): void {
@@ -437,28 +502,42 @@ export = function register(RED: RED): void {
         }
         let answer = handleIntake(intake, { auth, events: codes, source, maxBytes });
         const key = answer.dedupId;
+        /** whether this request holds the delivery's claim in a shared store (given up unless the event is accepted) */
+        let claimed = false;
         if (answer.event && key !== undefined && !inFlight.has(key)) {
           // the seen ids may be in a shared store (Redis): asked here, so that intake itself stays synchronous
-          let repeat: boolean;
+          let state: SeenClaim | 'closed';
           try {
-            repeat = await dedupe.has(key);
+            state = dedupe.claim ? await claimDelivery(dedupe, key) : (await dedupe.has(key)) ? 'seen' : 'claimed';
           } catch (err) {
             return refuse(res, err as Error);
           }
-          if (repeat) answer = { status: 202, body: { id: answer.event.id, duplicate: true } };
+          if (state === 'seen') {
+            answer = { status: 202, body: { id: answer.event.id, duplicate: true } };
+          } else if (state === 'busy' || state === 'closed') {
+            answer = busyAnswer(state);
+            res.setHeader('Retry-After', String(Math.ceil(claimTtlMs / 1000)));
+          } else {
+            claimed = !!dedupe.claim;
+          }
         }
         const earlier = key !== undefined ? inFlight.get(key) : undefined;
         if (earlier) {
           // the same delivery is being handled: answer as it is answered (a repeat is never emitted twice)
+          if (claimed) await unclaimDelivery(dedupe, key!);
           const first = await earlier;
           answer = first.status === 202 ? { status: 202, body: { id: first.body.id, duplicate: true } } : first;
         } else if (answer.event) {
           const pending = acceptHttp(answer as IntakeResponse & { event: NotifierEvent }, dedupe);
           if (key !== undefined) inFlight.set(key, pending);
+          let accepted = false;
           try {
             answer = await pending;
+            accepted = answer.status < 400;
           } finally {
             if (key !== undefined) inFlight.delete(key);
+            // not accepted (503, or a failure): another instance, or the sender's retry, may take the delivery at once
+            if (claimed && !accepted) await unclaimDelivery(dedupe, key!);
           }
         }
         if (answer.status >= 400) {
@@ -557,6 +636,8 @@ export = function register(RED: RED): void {
     }
 
     node.on('close', (_removed: boolean, closed: Done) => {
+      closing = true;
+      for (const end of [...claimWaits]) end();
       const done = () => {
         if (store) releaseNotifierStore(store).then(() => closed(), () => closed());
         else closed();

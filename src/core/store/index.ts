@@ -13,6 +13,7 @@ export type {
   NewOutboxEntry,
   OutboxStats,
   OutboxOptions,
+  SeenClaim,
   SeenIds,
   StoreLimits,
   MaybePromise,

@@ -124,18 +124,37 @@ if n > 0 then
 end
 return n`;
 
-/** KEYS seen; ARGV id at windowMs max → ids kept. The oldest go first past `max`; the key expires after the window. */
-export const SEEN_ADD = `
-redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[3])))
+/**
+ * KEYS seen claim; ARGV id windowMs max → ids kept. The oldest go first past `max`; the key expires after the window.
+ * The id's pending claim (SEEN_CLAIM) goes with it: the id is now seen.
+ */
+export const SEEN_ADD = `${NOW}
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
 local c = redis.call('ZCARD', KEYS[1])
-local max = tonumber(ARGV[4])
+local max = tonumber(ARGV[3])
 if c > max then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, c - max - 1)
   c = max
 end
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])))
 return c`;
+
+/**
+ * KEYS seen claim; ARGV id windowMs ttlMs token → 'seen' (accepted within the window), 'busy' (another claim is
+ * pending: `P:sc:<id>`, which lapses after ttlMs) or 'claimed' (the claim is the caller's, under `token`).
+ */
+export const SEEN_CLAIM = `${NOW}
+local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if at and tonumber(at) >= now - tonumber(ARGV[2]) then return 'seen' end
+if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'PX', math.max(1, math.ceil(tonumber(ARGV[3])))) then return 'claimed' end
+return 'busy'`;
+
+/** KEYS claim; ARGV token → 1 when the caller's claim was given up, 0 when it was not there (lapsed, or another's) */
+export const SEEN_UNCLAIM = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 /** KEYS slot pause; ARGV intervalMs → 0 (go: the slot is taken) or ms to wait */
 export const ACQUIRE = `${NOW}

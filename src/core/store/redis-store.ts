@@ -35,6 +35,7 @@ import type {
   OutboxOptions,
   OutboxStats,
   RateGate,
+  SeenClaim,
   SeenIds,
   StoreLimits,
 } from './types';
@@ -622,9 +623,15 @@ export class RedisOutbox implements Outbox {
   }
 }
 
-/** The event ids accepted by any instance: a sorted set (id → when), trimmed to the window and the bound; it expires after the window. */
+/**
+ * The event ids accepted by any instance: a sorted set (id → when, the server's time), trimmed to the window and the
+ * bound; it expires after the window. A delivery being handled is claimed (`P:sc:<id>`, lapsing after its TTL) so that
+ * two instances receiving it at once do not both emit it.
+ */
 export class RedisSeenIds implements SeenIds {
   private count = 0;
+  /** the token of each claim this instance holds, by id (only the holder gives a claim up) */
+  private readonly claims = new Map<string, string>();
   constructor(
     private readonly store: RedisStore,
     private readonly windowMs: number,
@@ -635,6 +642,10 @@ export class RedisSeenIds implements SeenIds {
     return this.count;
   }
 
+  private claimKey(id: string): string {
+    return this.store.key(`sc:${id}`);
+  }
+
   async has(id: string): Promise<boolean> {
     const at = await this.store.call('read the seen event ids', (c) => c.zscore(this.store.key('seen'), id));
     return at !== null && Number(at) >= Date.now() - this.windowMs;
@@ -642,8 +653,30 @@ export class RedisSeenIds implements SeenIds {
 
   async add(id: string): Promise<void> {
     this.count = Number(
-      await this.store.script('SEEN_ADD', 'record a seen event id', [this.store.key('seen')], [id, Date.now(), this.windowMs, this.max]),
+      await this.store.script('SEEN_ADD', 'record a seen event id', [this.store.key('seen'), this.claimKey(id)], [id, this.windowMs, this.max]),
     );
+    this.claims.delete(id);
+  }
+
+  async claim(id: string, ttlMs: number): Promise<SeenClaim> {
+    const token = randomUUID();
+    const state = String(
+      await this.store.script(
+        'SEEN_CLAIM',
+        'claim an event id',
+        [this.store.key('seen'), this.claimKey(id)],
+        [id, this.windowMs, Math.max(1, ttlMs), token],
+      ),
+    ) as SeenClaim;
+    if (state === 'claimed') this.claims.set(id, token);
+    return state;
+  }
+
+  async unclaim(id: string): Promise<void> {
+    const token = this.claims.get(id);
+    if (token === undefined) return;
+    this.claims.delete(id);
+    await this.store.script('SEEN_UNCLAIM', 'give up the claim of an event id', [this.claimKey(id)], [token]);
   }
 }
 

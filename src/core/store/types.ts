@@ -113,12 +113,26 @@ export interface Outbox {
   close(): Promise<void>;
 }
 
+/** What `SeenIds.claim` found: the id was accepted, another instance is handling it, or it is now the caller's. */
+export type SeenClaim = 'seen' | 'busy' | 'claimed';
+
 /** Event ids already accepted, kept for a window so that a repeat is not emitted twice. */
 export interface SeenIds {
   /** true when `id` was accepted within the window */
   has(id: string): MaybePromise<boolean>;
-  /** Records `id` as accepted (durable once resolved). */
+  /** Records `id` as accepted (durable once resolved); gives up the caller's claim of it, if any. */
   add(id: string): Promise<void>;
+  /**
+   * A store shared by several instances: checks and claims `id` in one step, so that a delivery arriving at two
+   * instances at once is handled by one. 'seen': accepted within the window (a repeat); 'busy': another caller
+   * claimed it and has neither added nor given it up (its claim lapses after the `ttlMs` it gave); 'claimed': the
+   * caller's now, until it calls `add` (accepted) or `unclaim` (not accepted: a retry may go through at once), or
+   * `ttlMs` passed (a caller that died blocks the id no longer). Absent (the file store: one process, whose own
+   * requests the event node already serializes): `has` then `add`.
+   */
+  claim?(id: string, ttlMs: number): Promise<SeenClaim>;
+  /** Gives up the caller's claim of `id` (nothing when it holds none, or it lapsed). */
+  unclaim?(id: string): Promise<void>;
   readonly size: number;
 }
 
