@@ -33,6 +33,8 @@ interface DigestNodeConfig {
 }
 
 const TYPE = 'notifier-digest';
+/** Delay before the groups are opened again after they could not be (the store was away). */
+const START_RETRY_MS = 5000;
 /** Shortest interval between two status updates while messages flow. */
 const STATUS_INTERVAL_MS = 250;
 
@@ -141,10 +143,12 @@ export = function register(RED: RED): void {
     // ---- the store ----------------------------------------------------------------------------------------------
     let store: NotifierStore | undefined;
     let started: Promise<DigestRunner> | undefined;
+    let retryTimer: NodeJS.Timeout | undefined;
     const start = (): Promise<DigestRunner> => {
       const config = cfg!;
       const p = (async () => {
         store ??= acquireNotifierStore(RED);
+        await store.whenReady();
         const groups = await store.openGroups(nodeId, { owner: { type: TYPE, notifier: name } });
         const r = new DigestRunner(
           config,
@@ -176,8 +180,14 @@ export = function register(RED: RED): void {
         problem = err.message;
         node.error(`${TYPE} "${name}": the digest groups cannot be opened: ${err.message}`);
         refreshStatus();
-        // the next message tries again
+        // the next message tries again, and a timer (what was held before must not wait for a new event)
         if (started === p) started = undefined;
+        if (!stopped && !retryTimer) {
+          retryTimer = setTimeout(() => {
+            retryTimer = undefined;
+            if (!stopped && !started) void start().catch(() => undefined);
+          }, START_RETRY_MS);
+        }
       });
       started = p;
       return p;
@@ -219,6 +229,8 @@ export = function register(RED: RED): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
       const finish = () => {

@@ -11,51 +11,13 @@ const path = require('node:path');
 const { startRuntime, tmpDir } = require('../helpers/nr');
 const { startChild, kill9, stopChild } = require('../fixtures/history-child');
 const { startReceiver } = require('../helpers/receivers');
-const { eventually, deployTo, numberedEvent, postJson, historyOf, mountTmpfs, remount } = require('../helpers/durable');
+const { digestFlow: flow, digestOf, eventually, deployTo, numberedEvent, postJson, historyOf, mountTmpfs, remount } = require('../helpers/durable');
 const { execFileSync } = require('node:child_process');
 
+// the wait of digestFlow
 const WAIT_S = 6;
 const KILL_AFTER_ACCEPTED = 150;
 const SENDERS = 16;
-
-function flow(rxUrl, digest = {}) {
-  return [
-    { id: 'tab', type: 'tab', label: 'digest durable' },
-    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/bulk', events: [], auth: 'none', wires: [['dg']] },
-    {
-      id: 'dg',
-      type: 'notifier-digest',
-      z: 'tab',
-      name: 'kept digest',
-      wait: String(WAIT_S),
-      threshold: '3',
-      interval: '60',
-      maxEvents: '10000',
-      wires: [['wh']],
-      ...digest,
-    },
-    {
-      id: 'wh',
-      type: 'notifier-webhook',
-      z: 'tab',
-      name: 'digest hook',
-      url: rxUrl,
-      method: 'POST',
-      content: '',
-      timeout: '5',
-      retries: '5',
-      rate: '0',
-      wires: [['hist']],
-    },
-    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 50, wires: [[]] },
-  ];
-}
-
-/** The package ids a webhook digest lists, and the count it states. */
-function digestOf(body) {
-  const d = JSON.parse(body);
-  return { count: Number(d.eventCount), ids: d.events.map((e) => e.PackageId) };
-}
 
 test('SIGKILL while a group is open: after the restart the digest lists every event accepted (202) before the kill, at its original time', async () => {
   const rx = await startReceiver();

@@ -175,7 +175,49 @@ async function remount(dir, mode) {
   }
 }
 
+/** Event endpoint /bulk → notifier-digest `dg` (wait 6 s, threshold 3, interval 60 s) → webhook `wh` to `rxUrl` → history. */
+function digestFlow(rxUrl, digest = {}) {
+  return [
+    { id: 'tab', type: 'tab', label: 'digest durable' },
+    { id: 'ev', type: 'notifier-event', z: 'tab', path: '/bulk', events: [], auth: 'none', wires: [['dg']] },
+    {
+      id: 'dg',
+      type: 'notifier-digest',
+      z: 'tab',
+      name: 'kept digest',
+      wait: '6',
+      threshold: '3',
+      interval: '60',
+      maxEvents: '10000',
+      wires: [['wh']],
+      ...digest,
+    },
+    {
+      id: 'wh',
+      type: 'notifier-webhook',
+      z: 'tab',
+      name: 'digest hook',
+      url: rxUrl,
+      method: 'POST',
+      content: '',
+      timeout: '5',
+      retries: '5',
+      rate: '0',
+      wires: [['hist']],
+    },
+    { id: 'hist', type: 'notifier-history', z: 'tab', limit: 50, wires: [[]] },
+  ];
+}
+
+/** The package ids a webhook digest lists, and the count it states. */
+function digestOf(body) {
+  const d = JSON.parse(body);
+  return { count: Number(d.eventCount), ids: d.events.map((e) => e.PackageId) };
+}
+
 module.exports = {
+  digestFlow,
+  digestOf,
   burstFlows,
   storeStatusFlows,
   eventually,
