@@ -33,8 +33,8 @@ async function waitFor(check, what, ms = 10_000) {
 }
 
 /** One instance: its own RedisStore on the shared prefix, a runner for node `dg`, and what it handed on. */
-async function instance(prefix, props, { clock = systemClock, leaseMs = 1000 } = {}) {
-  const store = new RedisStore({ url: redis.url, prefix, leaseMs });
+async function instance(prefix, props, { clock = systemClock, leaseMs = 1000, server = redis } = {}) {
+  const store = new RedisStore({ url: server.url, prefix, leaseMs });
   await store.whenReady();
   const out = [];
   const problems = [];
@@ -173,5 +173,37 @@ test('a removed node: the owner takes in what was forwarded, hands everything on
     assert.deepEqual(await a.store.client.keys(`${prefix}:dg*`), []);
   } finally {
     await Promise.all([a.store.close(), b.store.close()]);
+  }
+});
+
+test('Redis away: both the owner and the standby refuse events (StoreUnavailableError, nothing kept); once it is back they go on in the same roles', async () => {
+  const prefix = `ds${++prefixes}`;
+  const props = { wait: 1, threshold: 2, interval: 30, maxEvents: 100 };
+  // a server of its own that keeps its data across a stop
+  const server = await startRedis({ appendonly: true });
+  const a = await instance(prefix, props, { leaseMs: 5000, server });
+  const b = await instance(prefix, props, { leaseMs: 5000, server });
+  try {
+    await a.runner.accept(promoted(1));
+    await server.stop();
+    await sleep(200);
+    for (const x of [a, b]) await assert.rejects(x.runner.accept(promoted(2)), (err) => err.code === 'store_unavailable', 'refused, not kept');
+    await server.start();
+    await Promise.all([a.store.whenReady(), b.store.whenReady()]);
+    await b.runner.accept(promoted(3));
+    await a.runner.accept(promoted(4));
+    await waitFor(() => countOf(a.out) === 3, 'the owner digests the 3 events accepted (the one refused is not there)');
+    assert.deepEqual(
+      digests(a.out)[0]
+        .event.vars.Events.map((e) => e.PackageId)
+        .sort(),
+      ['Pkg1', 'Pkg3', 'Pkg4'],
+    );
+    assert.deepEqual([a.runner.owner, b.runner.owner], [true, false]);
+  } finally {
+    await a.runner.close(false);
+    await b.runner.close(false);
+    await Promise.all([a.store.close(), b.store.close()]);
+    await server.close();
   }
 });

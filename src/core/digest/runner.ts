@@ -69,7 +69,13 @@ export class DigestRunner {
       if (what === 'forwarded') this.drainSoon();
       else void this.claim();
     });
-    await this.claim(true);
+    try {
+      await this.claim(true);
+    } catch (err) {
+      // another instance can take the groups at once
+      await this.shared.resign().catch(() => undefined);
+      throw err;
+    }
     this.scheduleRenew();
   }
 
@@ -125,7 +131,13 @@ export class DigestRunner {
       else if (answer === 'acquired' || !this.engine) {
         // a new owner (or one whose lease another took meanwhile): what is stored is the truth
         await this.stepDown();
-        await this.becomeOwner();
+        try {
+          await this.becomeOwner();
+        } catch (err) {
+          if (strict) throw err;
+          // the groups could not be read (the store went away): the next renewal tries again
+          this.sink.problem?.(`could not load the digest groups: ${(err as Error).message}`);
+        }
       }
     });
     this.turn = next.catch(() => undefined);
