@@ -21,7 +21,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function timingOf(v: unknown): GroupTiming | undefined {
+/** A group's timing read back (undefined when unreadable); shared with the Redis store. */
+export function timingOf(v: unknown): GroupTiming | undefined {
   if (!isObject(v) || typeof v.dueAt !== 'number') return undefined;
   const t: GroupTiming = { dueAt: v.dueAt };
   if (typeof v.lastDigestAt === 'number') t.lastDigestAt = v.lastDigestAt;
@@ -30,14 +31,16 @@ function timingOf(v: unknown): GroupTiming | undefined {
   return t;
 }
 
-function heldOf(v: unknown): HeldEvent | undefined {
+/** A held event read back from its stored form `{s, at, ev, m?}` (undefined when unreadable). */
+export function heldOf(v: unknown): HeldEvent | undefined {
   if (!isObject(v) || typeof v.s !== 'number' || !isObject(v.ev)) return undefined;
   const h: HeldEvent = { seq: v.s, at: typeof v.at === 'number' ? v.at : 0, event: v.ev };
   if (isObject(v.m)) h.msg = v.m;
   return h;
 }
 
-function encodeHeld(h: HeldEvent): Record<string, unknown> {
+/** The stored form of a held event. */
+export function encodeHeld(h: HeldEvent): Record<string, unknown> {
   return { s: h.seq, at: h.at, ev: h.event, ...(h.msg && Object.keys(h.msg).length > 0 ? { m: h.msg } : {}) };
 }
 

@@ -17,6 +17,7 @@ import type { NotifierRecords } from '../history/entry';
 import { DEFAULT_LIMIT, DEFAULT_MAX_EVENT_BYTES, validLimit } from '../history/store';
 import type { HistoryEntry, HistoryStoreOptions, KeepOptions, NotifierSummary, RecordPage } from '../history/types';
 import { DEFAULT_DEDUP_MAX, DEFAULT_DEDUP_WINDOW_MS } from './file-seen';
+import { encodeHeld, heldOf, timingOf } from './file-groups';
 import * as lua from './redis-scripts';
 import { DEFAULT_STORE_LIMITS, NotOwnerError, StoreFullError, StoreUnavailableError } from './types';
 import type {
@@ -845,17 +846,6 @@ export async function releaseRedisStore(store: RedisStore): Promise<void> {
   }
 }
 
-/** The JSON of a group's timing as stored (undefined when unreadable). */
-function timingOf(text: string | undefined): GroupTiming | undefined {
-  const v = text ? parseJson(text) : undefined;
-  if (!isObject(v) || typeof v.dueAt !== 'number') return undefined;
-  const t: GroupTiming = { dueAt: v.dueAt };
-  if (typeof v.lastDigestAt === 'number') t.lastDigestAt = v.lastDigestAt;
-  if (typeof v.windowStart === 'number') t.windowStart = v.windowStart;
-  if (typeof v.passed === 'number') t.passed = v.passed;
-  return t;
-}
-
 /**
  * The digest groups of one notifier-digest node, shared by every instance (keys: DG_* in ./redis-scripts.ts). One
  * instance at a time owns them (a lease renewed by `claim`, given up by `resign` and taken over once it lapses):
@@ -914,13 +904,12 @@ export class RedisGroups implements DigestGroups, SharedGroups {
     const groups: StoredGroup[] = [];
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const key = flat[i] as string;
-      const timing = timingOf(flat[i + 1] as string);
+      const timing = timingOf(parseJson(flat[i + 1] as string));
       if (!timing) continue;
       const events: HeldEvent[] = [];
       for (const text of (flat[i + 2] as string[]) ?? []) {
-        const v = parseJson(text);
-        if (!isObject(v) || typeof v.s !== 'number' || !isObject(v.ev)) continue;
-        events.push({ seq: v.s, at: typeof v.at === 'number' ? v.at : 0, event: v.ev, ...(isObject(v.m) ? { msg: v.m } : {}) });
+        const h = heldOf(parseJson(text));
+        if (h) events.push(h);
       }
       groups.push({ key, timing, events });
     }
@@ -930,7 +919,7 @@ export class RedisGroups implements DigestGroups, SharedGroups {
   hold(key: string, events: HeldEvent[], timing: GroupTiming, consumes?: string): Promise<void> {
     const args: Array<string | number> = [this.token, this.leaseMs, this.id, this.base, key, JSON.stringify(timing), consumes ?? '', events.length];
     for (const h of events) {
-      args.push(h.seq, JSON.stringify({ s: h.seq, at: h.at, ev: h.event, ...(h.msg && Object.keys(h.msg).length > 0 ? { m: h.msg } : {}) }));
+      args.push(h.seq, JSON.stringify(encodeHeld(h)));
     }
     return this.write(async () => {
       const ok = await this.store.script('DG_HOLD', 'hold the events', [this.k.g, this.k.l, this.k.gen, this.k.in, this.k.dgs], args);
