@@ -13,8 +13,10 @@ const {
   historyStoreRefs,
   JOURNAL_FILE,
   REDACTED,
+  DEFAULT_MAX_EVENT_BYTES,
 } = require('../../dist/core/history');
-const { sampleEvent } = require('../../dist/core/events');
+const { normalizeEvent, sampleEvent } = require('../../dist/core/events');
+const { buildDigestEvent, countEvent, emptySummary } = require('../../dist/core/digest');
 
 let seq = 0;
 function record(notifierId, overrides = {}) {
@@ -204,6 +206,44 @@ test('secret headers, URL credentials and oversized bodies are redacted again wh
   for (const secret of ['s3cr3t', 'hunter2', 'abcdef', 'sha256=0123', 'sid=1', 'sid=2']) {
     assert.ok(!text.includes(secret), `${secret} must not reach the disk`);
   }
+});
+
+test('a digest larger than the history keeps is kept shortened: the first events listed, the rest counted, redeliverable; it survives a reopen', async () => {
+  const dir = tmpDir('pn-hist-');
+  const warnings = [];
+  let store = await reopen(dir, { warn: (m) => warnings.push(m) });
+  const events = [];
+  const summary = emptySummary();
+  for (let i = 0; i < 5000; i++) {
+    const base = sampleEvent('package.promoted');
+    const e = normalizeEvent({ type: base.type, id: `e${i}`, vars: { ...base.vars, PackageId: `Some.Rather.Long.Package.Name${i}` } });
+    events.push(e);
+    countEvent(summary, e);
+  }
+  const digest = buildDigestEvent('internal/Promoted', events, summary, { maxEvents: 5000, now: new Date(Date.UTC(2026, 0, 1)) });
+  const fullBytes = Buffer.byteLength(JSON.stringify(digest));
+  assert.ok(fullBytes > DEFAULT_MAX_EVENT_BYTES, `the digest is larger than the history keeps (${fullBytes} bytes)`);
+  const kept = await store.keep(record('d'), digest);
+  assert.ok(kept.event, 'kept, so that it can be redelivered');
+  const keptBytes = Buffer.byteLength(JSON.stringify(kept.event));
+  assert.ok(keptBytes <= DEFAULT_MAX_EVENT_BYTES, `within the limit: ${keptBytes} bytes`);
+  assert.ok(keptBytes > DEFAULT_MAX_EVENT_BYTES * 0.95, `as many events as fit: ${keptBytes} bytes`);
+  const listed = kept.event.vars.Events.length;
+  assert.deepEqual(kept.eventShortened, { listed, was: digest.vars.Events.length });
+  assert.deepEqual(
+    kept.event.vars.Events.map((e) => e.PackageId),
+    digest.vars.Events.slice(0, listed).map((e) => e.PackageId),
+    'the first ones, in order',
+  );
+  assert.equal(kept.event.vars.EventCount, '5000', 'the count is unchanged');
+  assert.equal(Number(kept.event.vars.OmittedCount), 5000 - listed, 'the rest are counted');
+  assert.deepEqual(kept.event.vars.CountsByType, digest.vars.CountsByType);
+  assert.deepEqual(warnings, [], 'no warning: it was kept');
+  await store.close();
+  store = await reopen(dir);
+  const [back] = store.getRecords('d').records;
+  assert.deepEqual([back.eventShortened, back.event.vars.Events.length], [kept.eventShortened, listed]);
+  await store.close();
 });
 
 test('the event is kept with its record for redelivery; an oversized event is not (with a warning)', async () => {

@@ -157,3 +157,27 @@ export function buildDigestEvent(
     { allowDigest: true, source: 'input' },
   );
 }
+
+/**
+ * `digest` shortened to fit `maxBytes` as JSON (the history keeps events up to a size): the first events stay
+ * listed, the rest join `$OmittedCount`; `$EventCount` and `%CountsByType` are unchanged. Undefined when even an
+ * empty list does not fit. Linear in the digest's size.
+ */
+export function shortenDigest(digest: NotifierEvent, maxBytes: number): { event: NotifierEvent; listed: number; was: number } | undefined {
+  const items = Array.isArray(digest.vars.Events) ? digest.vars.Events : [];
+  const omitted = Number(digest.vars.OmittedCount ?? 0) || 0;
+  const bare: NotifierEvent = { ...digest, vars: { ...digest.vars, Events: [], OmittedCount: String(omitted + items.length) } };
+  let size = Buffer.byteLength(JSON.stringify(bare));
+  if (size > maxBytes) return undefined;
+  let listed = 0;
+  for (; listed < items.length; listed++) {
+    const more = Buffer.byteLength(JSON.stringify(items[listed])) + 1;
+    if (size + more > maxBytes) break;
+    size += more;
+  }
+  const event: NotifierEvent = {
+    ...digest,
+    vars: { ...digest.vars, Events: items.slice(0, listed), OmittedCount: String(omitted + items.length - listed) },
+  };
+  return { event, listed, was: items.length };
+}

@@ -11,7 +11,7 @@ export {
 export type { DigestConfig } from './config';
 export { DigestEngine, RETRY_DELAY_MS } from './engine';
 export type { DigestSink, DigestStats, FlushOutput } from './engine';
-export { buildDigestEvent, countEvent, digestItem, emptySummary, eventUrl } from './event';
+export { buildDigestEvent, countEvent, digestItem, emptySummary, eventUrl, shortenDigest } from './event';
 export type { DigestSummary } from './event';
 export { DigestRunner, INBOX_POLL_MS } from './runner';
 export type { RunnerSink, RunnerStats } from './runner';

@@ -7,6 +7,7 @@ export {
   JOURNAL_FILE,
   DEFAULT_LIMIT,
   MAX_LIMIT,
+  DEFAULT_MAX_EVENT_BYTES,
 } from './store';
 export { redactRecord, redactHeaders, redactUrl, REDACTED } from './redact';
 export { validateDispatch, eventToKeep, HistoryInputError } from './validate';

@@ -7,6 +7,11 @@ export interface HistoryEntry extends DispatchRecord {
   keptAt: string;
   /** the event that was dispatched (kept for redelivery); absent when the message carried none or it was too large */
   event?: NotifierEvent;
+  /**
+   * A digest larger than the history keeps: `event` lists its first `listed` events of the `was` it listed (the rest
+   * are counted in its `$OmittedCount`; `$EventCount` is unchanged). A redelivery sends it so.
+   */
+  eventShortened?: { listed: number; was: number };
 }
 
 /** One notifier (= one output node) as the history lists it. */
