@@ -13,7 +13,8 @@
  *         editor: editor,              // required: what RED.editor.createEditor returned
  *         node: node,                  // the node being edited (its type picks the default template)
  *         field: "content",            // the property; the preview goes after #node-input-<field>-editor
- *         kind: "template",            // "template" (default) or "predicate" (a condition)
+ *         kind: "template",            // "template" (default), "predicate" (a condition) or "groupKey" (a digest
+ *                                      //   node's groupBy: shows the key the sample event is grouped under)
  *         eventType: "package.promoted",  // optional: the sample event first shown
  *         defaultTemplate: "webhook",  // optional: what an empty template previews (webhook, emailSubject,
  *                                      //   emailBody, slack, teamsTitle, teamsText); derived from node.type + field
@@ -25,7 +26,8 @@
  * admin route `notifier-otterscript/preview` (registered by the package's runtime; permission
  * `notifier-otterscript.write`) and shows the rendered text or the result of the condition for the sample
  * event chosen in the preview's drop-down, or the error with its line, column and excerpt (also marked in
- * the code editor).
+ * the code editor). The drop-down offers ProGet's ten event types and, after them, a digest (the sample digest
+ * a notifier-digest node makes of 12 promoted packages), except for a groupBy key (a digest is not grouped).
  *
  * Validation for `defaults` (synchronous, as Node-RED wants it):
  *
@@ -54,6 +56,7 @@
         ["sca.new-vulnerability", "New Vulnerability Detected"],
         ["sca.build-issues-opened", "Issues Opened on Build"]
     ];
+    var DIGEST = "digest";
     // node type + field -> default template previewed when the field is empty
     var DEFAULTS = {
         "notifier-webhook": { content: "webhook" },
@@ -321,19 +324,32 @@
      * stays under the column it points at.
      */
     function makePanel(kind, eventType) {
+        var digest = kind !== "groupKey";
+        if (!digest && eventType === DIGEST) {
+            eventType = "package.promoted";
+        }
         var panel = $('<div class="pn-otterscript-preview">').css({ margin: "4px 0 0 104px", width: "70%", boxSizing: "border-box" });
         // the drop-down keeps room for its longest option: it moves under its label when the dialog is narrow
         var bar = $('<div class="pn-otterscript-bar">')
             .css({ display: "flex", flexWrap: "wrap", gap: "4px 6px", alignItems: "center", fontSize: "0.9em" })
             .appendTo(panel);
         $("<span>")
-            .text(kind === "template" ? t("renderWith", "Preview with sample:") : t("evaluateWith", "Evaluate with sample:"))
+            .text(
+                kind === "template"
+                    ? t("renderWith", "Preview with sample:")
+                    : kind === "groupKey"
+                      ? t("groupWith", "Group key of sample:")
+                      : t("evaluateWith", "Evaluate with sample:")
+            )
             .css({ color: "var(--red-ui-secondary-text-color)", whiteSpace: "nowrap" })
             .appendTo(bar);
         var select = $("<select>").css({ width: "auto", minWidth: "0", flex: "1 0 250px", height: "26px", padding: "0 4px" }).appendTo(bar);
         EVENT_TYPES.forEach(function (e) {
             $("<option>").val(e[0]).text(e[1]).appendTo(select);
         });
+        if (digest) {
+            $("<option>").val(DIGEST).text(t("digestSample", "Digest (from notifier-digest)")).appendTo(select);
+        }
         select.val(eventType);
         var refreshBtn = $('<button type="button" class="red-ui-button red-ui-button-small"><i class="fa fa-refresh"></i></button>')
             .attr("title", t("refresh", "Refresh the preview"))
@@ -453,7 +469,7 @@
         }
         var node = options.node || {};
         var field = options.field || "";
-        var kind = options.kind === "predicate" ? "predicate" : "template";
+        var kind = options.kind === "predicate" || options.kind === "groupKey" ? options.kind : "template";
         var defaultTemplate = options.defaultTemplate || (DEFAULTS[node.type] && DEFAULTS[node.type][field]) || null;
         var ui = makePanel(kind, options.eventType || lastEventType);
         var anchor = anchorOf(options, editor);
@@ -476,6 +492,15 @@
                 ui.ok(
                     data.result ? t("passes", "The sample event passes") : t("blocks", "The sample event does not pass"),
                     source.trim() === "" ? t("emptyPredicate", "(empty: always passes)") : String(data.result)
+                );
+            } else if (kind === "groupKey") {
+                ui.ok(
+                    data.fallback !== undefined
+                        ? t("groupFallback", "The template fails for this event: it is grouped by its type")
+                        : data.usedDefault
+                          ? t("groupDefault", "Empty: the default $FeedName/$WebhookEvent is used")
+                          : t("groupKey", "Group key"),
+                    String(data.result) + (data.fallback !== undefined ? "\n\n" + data.fallback : "")
                 );
             } else {
                 ui.ok(

@@ -14,6 +14,7 @@ import { OtterScriptError } from '../core/otterscript';
 import { NotOwnerError } from '../core/store';
 import type { NotifierStore } from '../core/store';
 import { carriedProperties, deliverySettings, eventFromMessage } from './shared/output-node';
+import { registerPreviewRoute } from './shared/preview-route';
 import { acquireNotifierStore, afterFlowsStarted, intakeSettings, releaseNotifierStore } from './shared/store';
 import { sendTracked } from './shared/tracker';
 
@@ -59,6 +60,8 @@ function reportOrphanGroups(RED: RED): void {
 }
 
 export = function register(RED: RED): void {
+  // the editor's groupBy preview and check (the route is added once, whichever node type registers first)
+  registerPreviewRoute(RED);
   reportOrphanGroups(RED);
   function NotifierDigestNode(this: Node, config: DigestNodeConfig) {
     RED.nodes.createNode(this, config);

@@ -331,6 +331,7 @@ test('edit dialogs: labels on one line, drop-down options not cut, tips and prev
     ['notifier-slack', {}],
     ['notifier-teams', {}],
     ['notifier-email', {}],
+    ['notifier-digest', {}],
     ['notifier-smtp', { authType: 'oauth2' }],
     ['notifier-smtp', { authType: 'login', rejectUnauthorized: false }],
     ['notifier-history', {}],

@@ -388,9 +388,51 @@ test.describe('OtterScript preview admin route', () => {
     });
   });
 
+  test('eventType digest (HTTP): the digest variables, a foreach over @Events, and the default Slack digest', async () => {
+    const post = (body) => helper.request().post('/notifier-otterscript/preview').send(body).expect(200);
+    const vars = await post({ kind: 'template', source: '$GroupKey: $EventCount events, $OmittedCount not listed', eventType: 'digest' });
+    assert.equal(vars.body.result, 'internal-utils/Promoted: 12 events, 2 not listed');
+    const list = await post({ kind: 'template', source: '<% foreach %e in @Events { %>$(%e.PackageId) <% } %>', eventType: 'digest' });
+    assert.equal(list.body.result.trim().split(' ').length, 10);
+    assert.match(list.body.result, /^MyCorp\.CoolUtils MyCorp\.Logging /);
+    const slack = await post({ kind: 'template', source: '', eventType: 'digest', defaultTemplate: 'slack' });
+    assert.equal(slack.body.usedDefault, true);
+    assert.match(slack.body.result, /^12 events in internal-utils\/Promoted\n[\s\S]*… and 2 more$/);
+  });
+
+  test('eventType digest (HTTP): the condition $EventCount >= 10 passes the sample digest', async () => {
+    const res = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'condition', eventType: 'digest', condition: { mode: 'expression', expression: '$EventCount >= 10' } })
+      .expect(200);
+    assert.deepEqual(res.body, { result: true, reason: 'matched', checked: 'feed: internal-utils; EventCount: 12' });
+  });
+
+  test('eventType digest (HTTP): an unknown variable gets the usual error answer', async () => {
+    const res = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'template', source: '$Nope', eventType: 'digest' })
+      .expect(200);
+    assert.equal(res.body.error.phase, 'run');
+    assert.equal(res.body.error.line, 1);
+    assert.equal(res.body.error.column, 1);
+    assert.match(res.body.error.message, /Unknown variable \$Nope/);
+  });
+
+  test('kind groupKey (HTTP): the key of the sample event under a groupBy template', async () => {
+    const res = await helper
+      .request()
+      .post('/notifier-otterscript/preview')
+      .send({ kind: 'groupKey', source: '$FeedName/$WebhookEvent', eventType: 'package.promoted' })
+      .expect(200);
+    assert.deepEqual(res.body, { result: 'internal-utils/Promoted' });
+  });
+
   test('malformed requests get 400 naming what is wrong', async () => {
     const cases = [
-      [{ kind: 'other', source: 'x' }, /kind must be "template", "predicate" or "condition"/],
+      [{ kind: 'other', source: 'x' }, /kind must be "template", "predicate", "condition" or "groupKey"/],
       [{ kind: 'condition', condition: 'mode=package' }, /condition must be an object/],
       [{ kind: 'condition', condition: { mode: ['package'] } }, /condition\.mode must be text/],
       [{ kind: 'condition', condition: { mode: 'always' }, eventType: 'package.exploded' }, /eventType must be one of/],

@@ -20,9 +20,8 @@ import type { EventSource, NotifierEvent } from '../events';
 import { SOURCE_SYSTEMS, isVia, normalizeEvent } from '../events';
 import type { DigestGroups, GroupTiming, HeldEvent, StoredGroup } from '../store/types';
 import type { DigestConfig } from './config';
-import { MAX_SUMMARY_CHARS, buildDigestEvent, countEvent, emptySummary, mergeSummary } from './event';
+import { buildDigestEvent, countEvent, digestGroupKey, emptySummary, mergeSummary } from './event';
 import type { DigestSummary } from './event';
-import { truncateChars } from '../channels/limits';
 
 /** What a flush hands on: one digest, or the events one by one (with the other properties of their messages). */
 export type FlushOutput =
@@ -139,14 +138,7 @@ export class DigestEngine {
 
   /** The group key of `event` (its type's label when the template names a variable the event lacks). */
   groupKeyOf(event: NotifierEvent): string {
-    let key: string;
-    try {
-      key = this.config.groupKey(event.vars);
-    } catch {
-      key = event.label;
-    }
-    key = key.trim();
-    return truncateChars(key || event.label, MAX_SUMMARY_CHARS, '…');
+    return digestGroupKey(this.config.groupKey, event);
   }
 
   private group(key: string): Group {

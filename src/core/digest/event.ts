@@ -97,6 +97,21 @@ export function eventUrl(event: NotifierEvent): string {
   return `${feedUrl}/${enc(pkg)}/${enc(version)}`;
 }
 
+/**
+ * The group key of `event` under a node's `groupBy` template: the rendered text, trimmed and cut to
+ * MAX_SUMMARY_CHARS; the event type's label when the template names a variable the event lacks (or renders empty).
+ */
+export function digestGroupKey(groupBy: (vars: Vars) => string, event: NotifierEvent): string {
+  let key: string;
+  try {
+    key = groupBy(event.vars);
+  } catch {
+    key = event.label;
+  }
+  key = key.trim();
+  return truncateChars(key || event.label, MAX_SUMMARY_CHARS, '…');
+}
+
 /** The map of one event in `@Events`. */
 export function digestItem(event: NotifierEvent): Record<string, Value> {
   return {

@@ -15,3 +15,5 @@ export { buildDigestEvent, countEvent, digestItem, emptySummary, eventUrl, short
 export type { DigestSummary } from './event';
 export { DigestRunner, INBOX_POLL_MS } from './runner';
 export type { RunnerSink, RunnerStats } from './runner';
+export { digestGroupKey } from './event';
+export { sampleDigestEvent, sampleDigestSources, SAMPLE_DIGEST_EVENTS, SAMPLE_DIGEST_MAX_EVENTS, SAMPLE_DIGEST_START } from './sample';

@@ -47,13 +47,27 @@ function sampleVars(code: EventCode): Vars {
   }
 }
 
+/** What a sample event may be given instead of the defaults: its id, its time, and values in place of the examples. */
+export interface SampleOptions {
+  id?: string;
+  occurredAt?: Date;
+  vars?: Vars;
+}
+
 /**
  * An event of the given type filled with the seed's example values (source `test`): a plain copy the
- * caller may change (unlike the frozen events normalizeEvent returns, so nodes check it again).
+ * caller may change (unlike the frozen events normalizeEvent returns, so nodes check it again). `options` fix
+ * its id and time (a new id and the current time otherwise) and replace example values.
  */
-export function sampleEvent(code: string): NotifierEvent {
+export function sampleEvent(code: string, options: SampleOptions = {}): NotifierEvent {
   if (!eventTypeInfo(code)) {
     throw new EventValidationError([{ path: 'type', message: `unknown event type "${code}"` }]);
   }
-  return structuredClone(normalizeEvent(sampleVars(code as EventCode), { eventType: code, source: 'test' }));
+  const at = options.occurredAt;
+  return structuredClone(
+    normalizeEvent(
+      { ...sampleVars(code as EventCode), ...options.vars },
+      { eventType: code, source: 'test', ...(options.id ? { id: options.id } : {}), ...(at ? { now: () => at } : {}) },
+    ),
+  );
 }
