@@ -7,6 +7,7 @@ const { startChildRuntime } = require('./lib/child-runtime');
 const { startHttpSink } = require('./lib/sinks');
 const { result, detail, round, nowMs, until } = require('./lib/stats');
 const { tmpDir } = require('../test/helpers/nr');
+const { runWhenMain } = require('./lib/main');
 
 const flows = (url, digest) => [
   { id: 'tab', type: 'tab', label: 'digest bench' },
@@ -76,12 +77,4 @@ async function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -8,6 +8,7 @@ const { startChildRuntime } = require('./lib/child-runtime');
 const { startSmtpSink } = require('./lib/sinks');
 const { median, result, detail, round } = require('./lib/stats');
 const { ensurePeers } = require('./lib/nodes');
+const { runWhenMain } = require('./lib/main');
 
 async function run(options = {}) {
   const rounds = options.rounds ?? 5;
@@ -102,12 +103,4 @@ async function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -9,6 +9,7 @@ const http = require('node:http');
 const { startChildRuntime } = require('./lib/child-runtime');
 const { startHttpSink } = require('./lib/sinks');
 const { result, detail, round, nowMs } = require('./lib/stats');
+const { runWhenMain } = require('./lib/main');
 
 const MB = 1024 * 1024;
 
@@ -133,12 +134,4 @@ async function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

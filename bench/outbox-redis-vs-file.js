@@ -9,6 +9,7 @@ const { result, detail, round, nowMs } = require('./lib/stats');
 const { tmpDir } = require('../test/helpers/nr');
 const { startRedis } = require('../test/helpers/redis');
 const { flows, until } = require('./outbox-restart');
+const { runWhenMain } = require('./lib/main');
 
 /** ms until `count` dispatches fed into a runtime with `settings` reached the sink. */
 async function timeThrough(options, settings, count, prefix) {
@@ -51,12 +52,4 @@ async function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

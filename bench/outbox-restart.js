@@ -9,6 +9,7 @@ const { result, detail, round, nowMs, until } = require('./lib/stats');
 const fs = require('node:fs');
 const path = require('node:path');
 const { tmpDir } = require('../test/helpers/nr');
+const { runWhenMain } = require('./lib/main');
 
 const flows = (url) => [
   { id: 'tab', type: 'tab', label: 'outbox' },
@@ -84,12 +85,4 @@ async function run(options = {}) {
 }
 
 module.exports = { run, flows, until };
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r)),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, run);

@@ -5,7 +5,8 @@
 // each: the core node gets 4 messages at a time (one request each); ours gets up to 64 and sends 4 at a time
 // (the webhook channel's attempts in flight per destination), as in webhook-vs-raw-client. Counted when
 // each node calls done(). Rounds alternate; the ratio is the median of the per-round ratios.
-const { compareWebhook, main } = require('./lib/webhook-compare');
+const { compareWebhook } = require('./lib/webhook-compare');
+const { runWhenMain } = require('./lib/main');
 
 function run(options = {}) {
   return compareWebhook(options, {
@@ -42,4 +43,4 @@ function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) main(run);
+runWhenMain(module, run);

@@ -3,7 +3,8 @@
 // same concurrency (4 connections, the webhook channel's attempts in flight per destination), same
 // body, to the same receiver. Node-RED runs in a child process (both clients run there); the receiver
 // runs here. Rounds alternate ours/peer; the ratio is the median of the per-round ratios.
-const { compareWebhook, defaultBody, main } = require('./lib/webhook-compare');
+const { compareWebhook, defaultBody } = require('./lib/webhook-compare');
+const { runWhenMain } = require('./lib/main');
 
 function run(options = {}) {
   const body = defaultBody();
@@ -23,4 +24,4 @@ function run(options = {}) {
 }
 
 module.exports = { run };
-if (require.main === module) main(run);
+runWhenMain(module, run);
