@@ -28,15 +28,13 @@ export function prepareEntry(
       `notifier-history: the event of record ${record.id} cannot be stored as JSON (${(err as Error).message}) and was not kept (it cannot be redelivered)`,
     );
   }
-  const shortened =
-    json !== undefined && Buffer.byteLength(json) > options.maxEventBytes && ev.type === 'digest'
-      ? shortenDigest(ev, options.maxEventBytes)
-      : undefined;
+  const bytes = json === undefined ? 0 : Buffer.byteLength(json);
+  const shortened = bytes > options.maxEventBytes && ev.type === 'digest' ? shortenDigest(ev, options.maxEventBytes) : undefined;
   if (shortened) {
     // a digest of many events: kept with the first ones listed (the rest counted), so that it can be redelivered
     entry.event = JSON.parse(JSON.stringify(shortened.event)) as NotifierEvent;
     entry.eventShortened = { listed: shortened.listed, was: shortened.was };
-  } else if (json !== undefined && Buffer.byteLength(json) <= options.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
+  } else if (json !== undefined && bytes <= options.maxEventBytes) entry.event = JSON.parse(json) as NotifierEvent;
   else if (json !== undefined)
     options.warn(
       `notifier-history: the event of record ${record.id} is larger than ${options.maxEventBytes} bytes and was not kept (it cannot be redelivered)`,
